@@ -1,0 +1,90 @@
+/* rnn.h: the vanilla RNN of min-char-rnn, forward and backward, batched.
+ *
+ * Legend (every shape below uses these letters):
+ *   V  vocabulary size          H  hidden size
+ *   T  time steps in a window   B  sequences side by side (batch)
+ * Matrices are row-major (C order): Wxh (H,V) is H rows of V.
+ *
+ * Model, for t = 0..T-1 and each sequence b:
+ *   h[t] = tanh(Wxh[:, x[t]] + Whh h[t-1] + bh)      h[-1] = h0
+ *   p[t] = softmax(Why h[t] + by)
+ *   loss = (1/B) sum_b sum_t -ln p[t][y[t]]
+ * Gradients are of that loss (so averaged over B, summed over T).
+ *
+ * Each operation has a plain reference version (_ref: straight loops, as in
+ * min-char-rnn) and the optimised one that programs use; tests compare the
+ * two. `real` is float, or double when built with -DCHARNN_DOUBLE. */
+#ifndef CHARNN_RNN_H
+#define CHARNN_RNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ts.h"
+
+#ifdef CHARNN_DOUBLE
+typedef double real;
+#define TS_REAL TS_F64
+#else
+typedef float real;
+#define TS_REAL TS_F32
+#endif
+
+/* Parameters, or gradients, or Adagrad memory: same shapes. The pointers
+ * may point into a mapped file; nothing here allocates them. */
+struct rnn_params {
+	int V, H;
+	real *Wxh;	/* (H,V) */
+	real *Whh;	/* (H,H) */
+	real *Why;	/* (V,H) */
+	real *bh;	/* (H) */
+	real *by;	/* (V) */
+};
+
+/* Number of reals in Wxh, Whh, Why, bh, by together: H*V + H*H + V*H + H + V. */
+size_t rnn_nparams(int V, int H);
+
+/* Bytes of scratch memory rnn_backward needs for these sizes. */
+size_t rnn_scratch_bytes(int V, int H, int T, int B);
+
+/* Forward pass over one window.
+ * x, y: (T,B) input and target indices, each in [0,V)
+ * h0: (B,H) hidden state before the window
+ * hs: (T,B,H) out, hidden states; ps: (T,B,V) out, probabilities
+ * loss: (B) out, each sequence's summed -ln p[t][y[t]]
+ * Returns the window loss, (1/B) sum_b loss[b], accumulated in double. */
+double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
+		   const int32_t *y, const real *h0, real *hs, real *ps, real *loss);
+double rnn_forward_ref(const struct rnn_params *P, int T, int B, const int32_t *x,
+		       const int32_t *y, const real *h0, real *hs, real *ps, real *loss);
+
+/* Backward pass over one window: the gradients of the window loss.
+ * G: out, overwritten (not accumulated), same shapes as P
+ * dh0: (B,H) out, gradient with respect to h0
+ * x, y, h0, hs, ps: as given to and produced by rnn_forward
+ * scratch: rnn_scratch_bytes(V,H,T,B) bytes, aligned for real
+ * No clipping here: see rnn_clip. */
+void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
+		  int T, int B, const int32_t *x, const int32_t *y, const real *h0,
+		  const real *hs, const real *ps, void *scratch);
+void rnn_backward_ref(struct rnn_params *G, real *dh0, const struct rnn_params *P,
+		      int T, int B, const int32_t *x, const int32_t *y, const real *h0,
+		      const real *hs, const real *ps, void *scratch);
+
+/* Clip every element of G to [-c, c] (min-char-rnn: c = 5). */
+void rnn_clip(struct rnn_params *G, real c);
+
+/* Adagrad on n reals: mem += g*g; p -= lr * g / sqrt(mem + 1e-8). */
+void adagrad_update(real *p, real *mem, const real *g, size_t n, real lr);
+void adagrad_update_ref(real *p, real *mem, const real *g, size_t n, real lr);
+
+/* One step for one sequence, as sampling and scoring need it:
+ * h: (H) in: previous hidden state, out: new one; x: input index
+ * logits: (V) out, Why h + by (before softmax) */
+void rnn_step(const struct rnn_params *P, real *h, int x, real *logits);
+
+/* Softmax of logits (V) divided by temperature into p (V), max subtracted
+ * first; returns ln of the normaliser (for log-probabilities). */
+double rnn_softmax(real *p, const real *logits, int V, real temperature);
+
+#endif

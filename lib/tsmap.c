@@ -1,0 +1,94 @@
+/* tsmap.c: see tsmap.h. */
+#include "tsmap.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crc32.h"
+#include "err.h"
+
+void ts_map_open(struct ts_map *m, const char *path, int writable)
+{
+	memset(m, 0, sizeof *m);
+	m->path = path;
+	int fd = open(path, writable ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		eprintf("%s:", path);
+
+	/* One validating pass with the ordinary reader records where each
+	 * tensor's data lies; only then is the file mapped. */
+	struct ts_reader r;
+	ts_rfdopen(&r, fd, path);
+	size_t cap = 16;
+	uint64_t *offs = emalloc(cap * sizeof *offs);
+	m->t = emalloc(cap * sizeof *m->t);
+	while (ts_next_frame(&r)) {
+		struct ts_tensor t;
+		while (ts_next_tensor(&r, &t)) {
+			if (m->n == cap) {
+				cap *= 2;
+				offs = erealloc(offs, cap * sizeof *offs);
+				m->t = erealloc(m->t, cap * sizeof *m->t);
+			}
+			offs[m->n] = r.off;
+			memcpy(m->t[m->n].frame, r.frame, sizeof r.frame);
+			m->t[m->n].t = t;
+			m->n++;
+		}
+	}
+	uint64_t size = r.off;
+	r.fd = -1;		/* keep fd open: the mapping is made from it */
+	ts_rclose(&r);
+	if (size == 0)
+		eprintf("%s: empty tensor file", path);
+	if (size > SIZE_MAX)
+		eprintf("%s: too large to map", path);
+
+	m->size = (size_t)size;
+	void *p = mmap(NULL, m->size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+		       MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		eprintf("%s: mmap:", path);
+	close(fd);
+	m->base = p;
+	for (size_t i = 0; i < m->n; i++) {
+		struct ts_tensor *t = &m->t[i].t;
+		t->data = m->base + offs[i];
+		if (writable && !(t->flags & TS_FLAG_LIVE)) {
+			/* Mark live: set flag bit 0, refresh the header CRC. */
+			size_t nlen = strlen(t->name);
+			size_t hlen = 16 + 8 * (size_t)t->rank + ((nlen + 7) & ~(size_t)7);
+			unsigned char *h = (unsigned char *)t->data - hlen;
+			unsigned char *tail = (unsigned char *)t->data + ((t->nbytes + 7) & ~(uint64_t)7);
+			t->flags |= TS_FLAG_LIVE;
+			h[8] |= TS_FLAG_LIVE;
+			memset(h + 12, 0, 4);
+			uint32_t c = crc32_update(0, h, hlen);
+			for (int k = 0; k < 4; k++)
+				h[12 + k] = (unsigned char)(c >> (8 * k));
+			memset(tail, 0, 4);
+		}
+	}
+	free(offs);
+}
+
+void ts_map_close(struct ts_map *m)
+{
+	if (m->base)
+		munmap(m->base, m->size);
+	free(m->t);
+	memset(m, 0, sizeof *m);
+}
+
+struct ts_tensor *ts_map_find(const struct ts_map *m, const char *frame, const char *name)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if ((!frame || strcmp(m->t[i].frame, frame) == 0) &&
+		    strcmp(m->t[i].t.name, name) == 0)
+			return &m->t[i].t;
+	return NULL;
+}

@@ -1,0 +1,13 @@
+# Shared setup for every charnn bats file: the programs under test first on
+# PATH (CHARNN_BIN, default bin/ of this checkout), fixtures at hand.
+
+TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+export PATH="${CHARNN_BIN:-$TOP/bin}:$PATH"
+FIXTURES="$TOP/test/fixtures"
+# The double-precision build, for the numerical tests.
+DBIN="${CHARNN_BIN_DOUBLE:-$TOP/build/double/bin}"
+
+# A text-form tensor stream on stdin, written out as binary to file $1.
+mkstream() {
+	tensordump -r > "$1"
+}
