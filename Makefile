@@ -27,7 +27,7 @@ LIBOBJS = $(patsubst lib/%.c,$(O)/%.o,$(wildcard lib/*.c))
 
 BINS = $(PROGS:%=$(B)/%)
 
-all: $(BINS)
+all: $(BINS) testprogs
 
 $(O)/%.o: lib/%.c lib/*.h
 	@mkdir -p $(O)
@@ -82,3 +82,17 @@ clean:
 
 .PHONY: all double san test bench train install clean
 .SECONDARY:
+
+# Test and benchmark programs: test/NAME.c -> $(O)/test/NAME, bench/NAME.c ->
+# $(O)/bench/NAME, linked like the programs.
+TESTPROGS  = $(patsubst test/%.c,$(O)/test/%,$(wildcard test/*.c))
+BENCHPROGS = $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
+testprogs: $(TESTPROGS)
+benchprogs: $(BENCHPROGS)
+$(O)/test/%: test/%.c $(O)/libcharnn.a
+	@mkdir -p $(O)/test
+	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libcharnn.a $(LDLIBS)
+$(O)/bench/%: bench/%.c $(O)/libcharnn.a
+	@mkdir -p $(O)/bench
+	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libcharnn.a $(LDLIBS)
+.PHONY: testprogs benchprogs

@@ -320,17 +320,19 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t)
 		ts_rdie(r, start, "unknown flags 0x%x", t->flags);
 	size_t hlen = 16 + 8 * (size_t)t->rank + pad8(nlen);
 	take(r, h + 16, hlen - 16, "tensor header");
-	if (header_crc(h, hlen) != get32(h + 12))
-		ts_rdie(r, start, "tensor header CRC mismatch");
 	for (int i = 0; i < t->rank; i++)
 		t->dims[i] = get64(h + 16 + 8 * i);
 	memcpy(t->name, h + 16 + 8 * t->rank, nlen);
 	t->name[nlen] = 0;
 	if (!ts_valid_name(t->name, 1))
 		ts_rdie(r, start, "tensor name is not printable ASCII");
+	/* Limits before the CRC: a hand-made header with absurd dimensions is
+	 * reported as such. Nothing has been allocated either way. */
 	const char *bad = ts_shape_check(t);
 	if (bad)
 		ts_rdie(r, start, "tensor '%s': %s", t->name, bad);
+	if (header_crc(h, hlen) != get32(h + 12))
+		ts_rdie(r, start, "tensor header CRC mismatch");
 	r->left--;
 	r->cur = *t;
 	r->data_left = t->nbytes;

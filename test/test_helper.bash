@@ -11,3 +11,6 @@ DBIN="${CHARNN_BIN_DOUBLE:-$TOP/build/double/bin}"
 mkstream() {
 	tensordump -r > "$1"
 }
+# Test programs (test/*.c) of the build under test and of the double build.
+TESTBIN="${CHARNN_TESTBIN:-$TOP/build/obj/test}"
+DTESTBIN="${CHARNN_TESTBIN_DOUBLE:-$TOP/build/double/obj/test}"
