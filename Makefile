@@ -68,8 +68,10 @@ test: all double san
 bench: all double
 	sh bench/run
 
+# The main job: train on the bundled corpus, then sample from the model.
 train: all
 	sh pipelines/train
+	$(B)/sample -n 1000 runs/corpus/ckpt.t
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/charnn

@@ -14,6 +14,11 @@
 #include "crc32.h"
 #include "err.h"
 
+/* Tensor data is used in place in host order, which the format fixes. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "charnn needs a little-endian machine: tensor data is used in place"
+#endif
+
 enum { RBUF = 1 << 18, WBUF = 1 << 18, PIPE_BYTES = 1 << 20 };
 #define LOAD_LIMIT ((uint64_t)1 << 33)	/* largest tensor loaded whole */
 

@@ -1,0 +1,130 @@
+/* corpus.c: see corpus.h. */
+#include "corpus.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "ts.h"
+
+void corpus_open(struct corpus *c, const char *path, int V)
+{
+	memset(c, 0, sizeof *c);
+	c->path = path;
+	c->V = V;
+	c->fd = open(path, O_RDONLY);
+	if (c->fd < 0)
+		eprintf("%s:", path);
+	int fd = dup(c->fd);
+	if (fd < 0)
+		eprintf("%s: dup:", path);
+
+	struct ts_reader r;
+	ts_rfdopen(&r, fd, path);
+	size_t cap = 8;
+	c->runs = emalloc(cap * sizeof *c->runs);
+	while (ts_next_frame(&r)) {
+		struct ts_tensor t;
+		if (strcmp(r.frame, "text") != 0)
+			continue;
+		while (ts_next_tensor(&r, &t)) {
+			if (strcmp(t.name, "x") != 0)
+				continue;
+			if (t.dtype != TS_I32 || t.rank != 1)
+				ts_rdie(&r, r.off, "tensor 'x' must be i32 of rank 1");
+			if (c->nruns == cap) {
+				cap *= 2;
+				c->runs = erealloc(c->runs, cap * sizeof *c->runs);
+			}
+			c->runs[c->nruns++] = (struct corpus_run){ r.off, c->n, t.count };
+			c->n += t.count;
+		}
+	}
+	ts_rclose(&r);
+	if (c->n == 0)
+		eprintf("%s: no text in the corpus (no 'x' tensor in a 'text' frame)", path);
+}
+
+void corpus_close(struct corpus *c)
+{
+	close(c->fd);
+	free(c->runs);
+	memset(c, 0, sizeof *c);
+}
+
+void cursor_init(struct corpus_cursor *k, const struct corpus *c, size_t cap)
+{
+	k->c = c;
+	k->pos = 0;
+	k->len = 0;
+	k->cap = cap;
+	k->buf = emalloc(emul(cap, sizeof *k->buf, "cursor"));
+}
+
+void cursor_free(struct corpus_cursor *k)
+{
+	free(k->buf);
+	k->buf = NULL;
+}
+
+/* Fill k's buffer with the text from pos on. */
+static void refill(struct corpus_cursor *k, uint64_t pos)
+{
+	const struct corpus *c = k->c;
+	size_t lo = 0, hi = c->nruns;
+	while (hi - lo > 1) {	/* the run holding pos */
+		size_t mid = (lo + hi) / 2;
+		if (c->runs[mid].start <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	k->pos = pos;
+	k->len = 0;
+	for (size_t i = lo; i < c->nruns && k->len < k->cap; i++) {
+		const struct corpus_run *run = &c->runs[i];
+		uint64_t skip = pos + k->len - run->start;
+		uint64_t n = run->n - skip;
+		if (n > k->cap - k->len)
+			n = k->cap - k->len;
+		char *dst = (char *)(k->buf + k->len);
+		size_t want = (size_t)n * sizeof *k->buf;
+		off_t at = (off_t)(run->off + skip * sizeof *k->buf);
+		while (want > 0) {
+			ssize_t got = pread(c->fd, dst, want, at);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				eprintf("%s: read error:", c->path);
+			if (got == 0)
+				eprintf("%s: file shrank while training", c->path);
+			dst += got;
+			want -= (size_t)got;
+			at += got;
+		}
+		for (size_t j = 0; j < n; j++) {
+			int32_t v = k->buf[k->len + j];
+			if (v < 0 || v >= c->V)
+				eprintf("%s: index %d at position %llu out of range [0, %d)",
+					c->path, (int)v, (unsigned long long)(pos + k->len + j), c->V);
+		}
+		k->len += (size_t)n;
+	}
+}
+
+void cursor_read(struct corpus_cursor *k, uint64_t pos, int32_t *dst, size_t n)
+{
+	while (n > 0) {
+		if (pos < k->pos || pos >= k->pos + k->len)
+			refill(k, pos);
+		size_t off = (size_t)(pos - k->pos);
+		size_t m = k->len - off < n ? k->len - off : n;
+		memcpy(dst, k->buf + off, m * sizeof *dst);
+		dst += m;
+		pos += m;
+		n -= m;
+	}
+}

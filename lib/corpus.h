@@ -1,0 +1,50 @@
+/* corpus.h: random access to an index stream file (formats/corpus.md) in
+ * constant memory.
+ *
+ * An encoded corpus is a stream of "text" frames whose i32 "x" tensors,
+ * concatenated, are the text. corpus_open scans the file once (validating
+ * every record and CRC with the ordinary reader) and remembers where each
+ * run of indices lies; cursors then read any stretch through a small buffer
+ * with pread, so training on a 1 GB corpus needs no more memory than on a
+ * 1 MB one. */
+#ifndef CHARNN_CORPUS_H
+#define CHARNN_CORPUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct corpus_run {
+	uint64_t off;	/* file offset of the run's first index */
+	uint64_t start;	/* its position in the text */
+	uint64_t n;	/* indices in the run */
+};
+
+struct corpus {
+	const char *path;
+	int fd;
+	uint64_t n;	/* characters in the text */
+	int V;		/* every index is checked to lie in [0, V) */
+	size_t nruns;
+	struct corpus_run *runs;
+};
+
+/* A sequential reader over a corpus: next() from a position on. */
+struct corpus_cursor {
+	const struct corpus *c;
+	uint64_t pos;		/* text position of buf[0] */
+	size_t len, cap;	/* indices in buf, its capacity */
+	int32_t *buf;
+};
+
+/* Open and scan path; V bounds the indices. Dies on any problem. */
+void corpus_open(struct corpus *c, const char *path, int V);
+void corpus_close(struct corpus *c);
+
+/* Cursor over c with a buffer of cap indices. */
+void cursor_init(struct corpus_cursor *k, const struct corpus *c, size_t cap);
+void cursor_free(struct corpus_cursor *k);
+/* Copy n indices from text position pos on (pos + n <= c->n) into dst;
+ * cheap when reads move forward through the text. */
+void cursor_read(struct corpus_cursor *k, uint64_t pos, int32_t *dst, size_t n);
+
+#endif

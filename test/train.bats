@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# pipelines/train and feed: the training loop as a pipeline, checkpoints,
+# exact resumption (also after kill -9), the loss log, NaN handling.
+
+bats_require_minimum_version 1.5.0
+load test_helper
+
+setup() {
+	head -c 6000 "$TOP/data/corpus.txt" > "$BATS_TEST_TMPDIR/c.txt"
+	C="$BATS_TEST_TMPDIR/c.txt"
+	TRAIN="$TOP/pipelines/train"
+}
+
+# The scalar i64 tensor $2 of the stream in file $1.
+scalar() {
+	tensordump -a "$1" | awk -v n="$2" '$1 == "tensor" && $2 == n { getline; print $1; exit }'
+}
+
+@test "train: smoothed loss falls well below its start, checkpoint samples" {
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/r" -H 32 -n 600 -S 300 -k 200 -e 200
+	[[ "$output" == *"---- sample after iteration 300 ----"* ]]
+	[[ "$output" == *"val "*" bpc"* ]]
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/r/loss.log")" -eq 600 ]
+	# The smoothed loss starts at T*ln(V) and must have fallen.
+	first=$(awk 'NR == 1 { print $3 }' "$BATS_TEST_TMPDIR/r/loss.log")
+	last=$(awk 'END { print $3 }' "$BATS_TEST_TMPDIR/r/loss.log")
+	awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a - 5) }'
+	[ "$(scalar "$BATS_TEST_TMPDIR/r/ckpt.t" iter)" -eq 600 ]
+	run -0 sample -n 50 "$BATS_TEST_TMPDIR/r/ckpt.t"
+	[ -n "$output" ]
+}
+
+@test "train: stopping and resuming gives a byte-identical checkpoint and log" {
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/a" -H 16 -n 300 -k 70 -S 100 -e 50
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/b" -H 16 -n 150 -k 70 -S 100 -e 50
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/b" -H 16 -n 300 -k 70 -S 100 -e 50 -r
+	cmp "$BATS_TEST_TMPDIR/a/ckpt.t" "$BATS_TEST_TMPDIR/b/ckpt.t"
+	cmp "$BATS_TEST_TMPDIR/a/loss.log" "$BATS_TEST_TMPDIR/b/loss.log"
+}
+
+@test "train: killed with kill -9 and resumed, ends byte-identical to an unbroken run" {
+	d="$BATS_TEST_TMPDIR/k"
+	# Run without end; kill the whole pipeline once a checkpoint exists.
+	setsid "$TRAIN" -c "$C" -d "$d" -H 16 -n 0 -k 40 -S 0 -B 2 > /dev/null 2>&1 &
+	pid=$!
+	while [ ! -f "$d/ckpt.t" ]; do sleep 0.05; done
+	sleep 0.2
+	kill -9 -- "-$pid"
+	wait "$pid" || true
+	k=$(scalar "$d/ckpt.t" iter)
+	[ "$k" -ge 40 ]
+	end=$((k + 100))
+	run -0 "$TRAIN" -c "$C" -d "$d" -H 16 -n "$end" -k 40 -S 0 -B 2 -r
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/u" -H 16 -n "$end" -k 40 -S 0 -B 2
+	cmp "$d/ckpt.t" "$BATS_TEST_TMPDIR/u/ckpt.t"
+	cmp "$d/loss.log" "$BATS_TEST_TMPDIR/u/loss.log"
+}
+
+@test "train: a loss that turns NaN stops training and keeps the last good checkpoint" {
+	d="$BATS_TEST_TMPDIR/n"
+	# Adagrad moves each parameter by up to lr per step: with lr 1e6 the
+	# probabilities underflow within a few steps.
+	run -1 --separate-stderr "$TRAIN" -c "$C" -d "$d" -H 16 -n 100 -k 1 -S 0 -l 1e6
+	[[ "$stderr" == *"feed: loss is "*" at iteration "*"; stopped, the last good checkpoint is kept"* ]]
+	[[ "$stderr" == *"train: stopped: feed 1"* ]]
+	[ -f "$d/ckpt.t" ]
+	# Every parameter of the checkpoint kept is finite.
+	run -0 tensordump "$d/ckpt.t"
+	[[ "$output" == *"nan 0  inf 0"* ]]
+	! grep -E "nan [1-9]|inf [1-9]" <<< "$output"
+}
+
+@test "train: batched training (B=4) runs and its loss falls" {
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/b4" -H 16 -B 4 -n 300 -S 0 -v 0
+	first=$(awk 'NR == 1 { print $3 }' "$BATS_TEST_TMPDIR/b4/loss.log")
+	last=$(awk 'END { print $3 }' "$BATS_TEST_TMPDIR/b4/loss.log")
+	awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a) }'
+}
+
+@test "train: a missing corpus is an error" {
+	run -1 --separate-stderr "$TRAIN" -c "$BATS_TEST_TMPDIR/none.txt" -d "$BATS_TEST_TMPDIR/x"
+	[ "$stderr" = "train: $BATS_TEST_TMPDIR/none.txt: No such file or directory" ]
+}
+
+@test "train: resuming without a checkpoint is an error" {
+	run -1 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/x" -r
+	[ "$stderr" = "train: $BATS_TEST_TMPDIR/x/ckpt.t: no checkpoint to resume" ]
+}
+
+@test "train: --help prints usage on stdout; a bad option is a usage error" {
+	run -0 "$TRAIN" --help
+	[[ "${lines[0]}" == "usage: train"* ]]
+	run -2 "$TRAIN" -Z
+}
+
+@test "feed: bad usage exits 2" {
+	run -2 --separate-stderr feed
+	[[ "$stderr" == "usage: feed"* ]]
+	run -2 --separate-stderr feed -T 0 -i m.t -w ws.t c.t
+	[ "$stderr" = "feed: -T: 0 is out of range [1, 65536]" ]
+	run -2 --separate-stderr feed -i m.t -r c.t -w ws.t c.t
+	[[ "$stderr" == "usage: feed"* ]]
+}
+
+@test "feed: a corpus too short for the window is an error" {
+	printf 'abcabc' > "$BATS_TEST_TMPDIR/s.txt"
+	vocab "$BATS_TEST_TMPDIR/s.txt" > "$BATS_TEST_TMPDIR/v.t"
+	encode "$BATS_TEST_TMPDIR/v.t" "$BATS_TEST_TMPDIR/s.txt" > "$BATS_TEST_TMPDIR/s.t"
+	rnn-init -H 4 "$BATS_TEST_TMPDIR/v.t" > "$BATS_TEST_TMPDIR/m.t"
+	run -1 --separate-stderr feed -i "$BATS_TEST_TMPDIR/m.t" -w "$BATS_TEST_TMPDIR/ws.t" \
+		"$BATS_TEST_TMPDIR/s.t" < /dev/null
+	[ "$stderr" = "feed: $BATS_TEST_TMPDIR/s.t: 6 training characters are too few for 1 sequences of windows of 25" ]
+}
+
+@test "feed: a loop that closes early is an error, not a hang" {
+	vocab "$C" > "$BATS_TEST_TMPDIR/v.t"
+	encode "$BATS_TEST_TMPDIR/v.t" "$C" > "$BATS_TEST_TMPDIR/c.t"
+	rnn-init -H 4 "$BATS_TEST_TMPDIR/v.t" > "$BATS_TEST_TMPDIR/m.t"
+	run -1 --separate-stderr feed -i "$BATS_TEST_TMPDIR/m.t" -w "$BATS_TEST_TMPDIR/ws.t" \
+		"$BATS_TEST_TMPDIR/c.t" < /dev/null
+	[ "$stderr" = "feed: <stdin>: the loop closed before iteration 1 came back" ]
+}
+
+@test "feed: a feedback frame from another step is an error" {
+	vocab "$C" > "$BATS_TEST_TMPDIR/v.t"
+	encode "$BATS_TEST_TMPDIR/v.t" "$C" > "$BATS_TEST_TMPDIR/c.t"
+	rnn-init -H 4 "$BATS_TEST_TMPDIR/v.t" > "$BATS_TEST_TMPDIR/m.t"
+	tensordump -r > "$BATS_TEST_TMPDIR/back.t" <<-'EOF'
+	frame step
+	tensor loss f32 [1] 1
+	tensor hT f32 [1 4] 0 0 0 0
+	tensor step i64 [] 7
+	EOF
+	run -1 --separate-stderr feed -i "$BATS_TEST_TMPDIR/m.t" -w "$BATS_TEST_TMPDIR/ws.t" \
+		"$BATS_TEST_TMPDIR/c.t" < "$BATS_TEST_TMPDIR/back.t"
+	[ "$stderr" = "feed: <stdin>: step 7 came back when 0 was expected" ]
+}
