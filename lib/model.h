@@ -32,4 +32,51 @@ void model_write(struct ts_writer *w, const struct rnn_params *P, const char *pr
 void model_alloc(struct rnn_params *P, int V, int H);
 void model_free(struct rnn_params *P);
 
+/* Additions for the training stages (rnn-fwd, rnn-bwd, adagrad). */
+
+/* The tensor called name in frame f, or die "STREAM: frame 'F': no tensor
+ * 'NAME'". */
+struct ts_tensor *model_need(const struct ts_frame *f, const char *name,
+			     const char *stream);
+/* Die unless t has this dtype and shape, naming t and stream. */
+void model_expect(const struct ts_tensor *t, int dtype, int rank,
+		  const uint64_t *dims, const char *stream);
+
+/* One window of training data as a frame carries it, checked against P. */
+struct model_window {
+	int T, B;
+	const int32_t *x;	/* (T,B) inputs, each in [0,V) */
+	const int32_t *y;	/* (T,B) targets, each in [0,V) */
+	const real *h0;		/* (B,H) hidden state before the window */
+};
+/* Find and check x, y and h0 of frame f for parameters P; die naming stream
+ * on anything missing, misshapen or out of range. */
+void model_window(struct model_window *win, const struct ts_frame *f,
+		  const struct rnn_params *P, const char *stream);
+
+/* Where a stage takes its parameters from: each frame (inline), a model
+ * file (-m, mapped read-only) or the training workspace (-w, mapped
+ * read-write). The file is mapped when first needed, so a workspace that
+ * another stage creates need not exist when the pipeline starts. */
+struct model_src {
+	const char *path;	/* NULL: inline */
+	int writable;
+	struct ts_map map;	/* map.base is NULL until mapped */
+	struct rnn_params P;	/* the file's frame "params", once mapped */
+};
+/* Map s's file now if there is one and it is not mapped yet. */
+void model_src_map(struct model_src *s);
+/* Point P at the parameters for frame f: f's own Wxh..by when inline (die
+ * if missing), else the file's (die if f carries parameters too). */
+void model_src_params(struct model_src *s, struct rnn_params *P,
+		      const struct ts_frame *f, const char *stream);
+void model_src_close(struct model_src *s);
+
+/* Write frame `name` built from input frame f the NetPBM way: f's tensors in
+ * order, less those named in drop (a NULL-terminated list, or NULL); each of
+ * the nout tensors in out takes the place of the input tensor of the same
+ * name, or follows at the end if there is none. */
+void model_write_pass(struct ts_writer *w, const char *name, const struct ts_frame *f,
+		      const char *const *drop, const struct ts_tensor *out, int nout);
+
 #endif

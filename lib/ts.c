@@ -53,6 +53,16 @@ static void put64(unsigned char *p, uint64_t v)
 	put32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* 1 if the n bytes at p are all zero: padding must be, so that a stream
+ * read and written again is the same bytes. */
+static int zeros(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
 /* CRC-32 of a header with its CRC field (bytes 12..15) taken as zero. */
 static uint32_t header_crc(const unsigned char *h, size_t n)
 {
@@ -253,6 +263,8 @@ int ts_next_frame(struct ts_reader *r)
 	size_t have = fill(r, 16);
 	if (have == 0)
 		return 0;
+	if (have < 4 && memcmp(r->buf + r->pos, frame_magic, have) == 0)
+		ts_rdie(r, start, "truncated stream (frame header)");
 	if (have < 4 || memcmp(r->buf + r->pos, frame_magic, 4) != 0) {
 		if (have >= 4 && memcmp(r->buf + r->pos, tensor_magic, 4) == 0)
 			ts_rdie(r, start, "tensor record where a frame header was expected");
@@ -273,6 +285,8 @@ int ts_next_frame(struct ts_reader *r)
 		ts_rdie(r, start, "frame header CRC mismatch");
 	if (count > TS_MAX_COUNT)
 		ts_rdie(r, start, "frame of %u tensors (limit %d)", count, TS_MAX_COUNT);
+	if (!zeros(h + 16 + nlen, hlen - 16 - nlen))
+		ts_rdie(r, start, "padding not zero in frame header");
 	memcpy(r->frame, h + 16, nlen);
 	r->frame[nlen] = 0;
 	if (!ts_valid_name(r->frame, 0))
@@ -288,6 +302,8 @@ static void finish_tensor(struct ts_reader *r)
 	size_t padn = (size_t)(pad8(r->cur.nbytes) - r->cur.nbytes);
 	uint64_t where = r->off;
 	take(r, tail, padn + 8, r->cur.name);
+	if (!zeros(tail, padn) || !zeros(tail + padn + 4, 4))
+		ts_rdie(r, where, "padding not zero after tensor '%s'", r->cur.name);
 	if (!(r->cur.flags & TS_FLAG_LIVE) && get32(tail + padn) != r->crc)
 		ts_rdie(r, where, "data CRC mismatch in tensor '%s'", r->cur.name);
 	r->in_tensor = 0;
@@ -331,6 +347,8 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t)
 	t->name[nlen] = 0;
 	if (!ts_valid_name(t->name, 1))
 		ts_rdie(r, start, "tensor name is not printable ASCII");
+	if (!zeros(h + 16 + 8 * t->rank + nlen, hlen - 16 - 8 * (size_t)t->rank - nlen))
+		ts_rdie(r, start, "padding not zero in tensor header");
 	/* Limits before the CRC: a hand-made header with absurd dimensions is
 	 * reported as such. Nothing has been allocated either way. */
 	const char *bad = ts_shape_check(t);

@@ -32,4 +32,28 @@ int vocab_bytes(const struct vocab *v, int i, unsigned char out[4]);
 void vocab_write(struct ts_writer *w, const struct vocab *v);
 void vocab_free(struct vocab *v);
 
+/* Additions for encode and decode (and anyone mapping text in a loop). */
+
+enum {
+	VOCAB_LIMIT = 0x110000,		/* entries: one per code point at most */
+	VOCAB_NPAGES = 0x110000 >> 8	/* blocks of 256 code points */
+};
+
+/* Code point (or byte) to index in constant time: one page of 256 indices
+ * per block of 256 code points; blocks without an entry share one page of
+ * -1, so the map costs 1 KB per block the vocabulary touches. */
+struct vocab_map {
+	const int32_t *page[VOCAB_NPAGES];
+	int32_t *mem;
+};
+
+/* Build the map of v's entries to their indices; vocab_map_free frees it. */
+void vocab_map_init(struct vocab_map *m, const struct vocab *v);
+void vocab_map_free(struct vocab_map *m);
+/* Index of c (any value below 0x110000), or -1 if it is not in the map. */
+static inline int32_t vocab_map_get(const struct vocab_map *m, uint32_t c)
+{
+	return m->page[c >> 8][c & 0xff];
+}
+
 #endif

@@ -1,0 +1,154 @@
+/* adagrad: the Adagrad update of the RNN parameters, once per gradient frame.
+ *
+ *   mem += g * g;  p -= lr * g / sqrt(mem + 1e-8)
+ *
+ * Inline, each frame carries the parameters Wxh..by and their gradients
+ * dWxh..dby (as rnn-bwd writes them), and perhaps the memory mWxh..mby; the
+ * frame goes out as "params" with parameters and memory updated and the
+ * gradients dropped. A frame without memory uses the program's own, which
+ * starts at zero and lasts as long as the program. With -w everything lives
+ * in the workspace, updated in place, and the frame goes out as "step" with
+ * nothing consumed. See formats/model.md.
+ *
+ * Legend: V vocab, H hidden. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arg.h"
+#include "err.h"
+#include "model.h"
+#include "rnn.h"
+#include "ts.h"
+
+static void usage(void)
+{
+	fputs("usage: adagrad [-l LR] [-w WORKSPACE] [FILE]\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static void help(void)
+{
+	puts("usage: adagrad [-l LR] [-w WORKSPACE] [FILE]\n"
+	     "Adagrad update for each gradient frame (from rnn-bwd) of FILE or stdin:\n"
+	     "writes a frame \"params\" with Wxh..by and the memory mWxh..mby updated.\n"
+	     "  -l LR         learning rate (0.1)\n"
+	     "  -w WORKSPACE  parameters, gradients and memory from the training\n"
+	     "                workspace, updated in place; writes a frame \"step\"\n"
+	     "Without -w every frame carries Wxh..by and dWxh..dby; a frame without\n"
+	     "mWxh..mby uses memory that this program keeps from frame to frame.");
+	efshut_stdout();
+}
+
+/* P -= lr * G / sqrt(M + 1e-8) after M += G * G, tensor by tensor, since
+ * the five may lie anywhere (in a frame, a mapping or one block). */
+static void update(const struct rnn_params *P, const struct rnn_params *M,
+		   const struct rnn_params *G, real lr)
+{
+	size_t H = (size_t)P->H, V = (size_t)P->V;
+	adagrad_update(P->Wxh, M->Wxh, G->Wxh, H * V, lr);
+	adagrad_update(P->Whh, M->Whh, G->Whh, H * H, lr);
+	adagrad_update(P->Why, M->Why, G->Why, V * H, lr);
+	adagrad_update(P->bh, M->bh, G->bh, H, lr);
+	adagrad_update(P->by, M->by, G->by, V, lr);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const grads[] = { "dWxh", "dWhh", "dWhy", "dbh", "dby", NULL };
+	struct model_src src = { 0 };
+	struct rnn_params own = { 0 };	/* memory for frames that bring none */
+	struct rnn_params G = { 0 }, M = { 0 };
+	int c;
+	real lr = (real)0.1;
+
+	setprog(argv[0]);
+	if (argc > 1 && is_help(argv[1]))
+		help();
+	while ((c = getopt(argc, argv, "l:w:")) != -1) {
+		switch (c) {
+		case 'l':
+			lr = (real)estrtod(optarg, 0, 1e6, "-l");
+			break;
+		case 'w':
+			src.path = optarg;
+			src.writable = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind > 1)
+		usage();
+	if (fcntl(1, F_GETFD) < 0)
+		eprintf("<stdout>: write error:");
+
+	struct ts_reader r;
+	struct ts_writer w;
+	struct ts_frame f;
+	ts_ropen(&r, argv[optind]);
+	ts_wopen(&w, NULL);
+	while (ts_read_frame(&r, &f)) {
+		struct rnn_params P;
+		if (src.path) {
+			/* Gradients in the stream would be ignored for the
+			 * workspace's: say so instead. */
+			for (int i = 0; grads[i]; i++)
+				if (ts_frame_find(&f, grads[i]))
+					eprintf("%s: frame '%s' carries tensor '%s', but the gradients come from %s",
+						r.path, f.name, grads[i], src.path);
+			model_src_params(&src, &P, &f, r.path);
+			if (!G.Wxh) {
+				if (!model_from_map(&G, &src.map, "grads", "d"))
+					eprintf("%s: frame 'grads': no tensor 'dWxh'", src.path);
+				model_check_same(&P, &G, src.path, "frame 'grads'");
+				if (!model_from_map(&M, &src.map, "adagrad", "m"))
+					eprintf("%s: frame 'adagrad': no tensor 'mWxh'", src.path);
+				model_check_same(&P, &M, src.path, "frame 'adagrad'");
+			}
+			update(&P, &M, &G, lr);
+			model_write_pass(&w, "step", &f, NULL, NULL, 0);
+			ts_frame_free(&f);
+			continue;
+		}
+
+		model_src_params(&src, &P, &f, r.path);
+		if (!model_from_frame(&G, &f, "d", r.path))
+			eprintf("%s: frame '%s': no tensor 'dWxh'", r.path, f.name);
+		model_check_same(&P, &G, r.path, "gradients");
+		int inframe = model_from_frame(&M, &f, "m", r.path);
+		if (inframe) {
+			model_check_same(&P, &M, r.path, "memory");
+		} else {
+			if (!own.Wxh)
+				model_alloc(&own, P.V, P.H);
+			model_check_same(&P, &own, r.path, "memory kept from earlier frames");
+			M = own;
+		}
+		/* P and, if it came in the frame, M are the frame's own data:
+		 * updated there, they go out in their places. */
+		update(&P, &M, &G, lr);
+		const uint64_t H = (uint64_t)P.H, V = (uint64_t)P.V;
+		struct ts_tensor out[MODEL_NTENSORS] = {
+			{ .name = "mWxh", .dtype = TS_REAL, .rank = 2, .dims = { H, V },
+			  .data = M.Wxh },
+			{ .name = "mWhh", .dtype = TS_REAL, .rank = 2, .dims = { H, H },
+			  .data = M.Whh },
+			{ .name = "mWhy", .dtype = TS_REAL, .rank = 2, .dims = { V, H },
+			  .data = M.Why },
+			{ .name = "mbh", .dtype = TS_REAL, .rank = 1, .dims = { H },
+			  .data = M.bh },
+			{ .name = "mby", .dtype = TS_REAL, .rank = 1, .dims = { V },
+			  .data = M.by },
+		};
+		model_write_pass(&w, "params", &f, grads, out, inframe ? 0 : MODEL_NTENSORS);
+		ts_frame_free(&f);
+	}
+	ts_rclose(&r);
+	ts_wclose(&w);
+	model_src_close(&src);
+	model_free(&own);
+	return 0;
+}

@@ -1,0 +1,102 @@
+/* decode: an index stream back to text.
+ *
+ * Every tensor named "x" (i32, rank 1) of the stream FILE (stdin if none),
+ * in order, is a run of indices into the vocabulary of VOCAB; each index
+ * becomes its character, as UTF-8 (or the raw byte, for a u8 vocabulary).
+ * Other tensors and frames are skipped, so the output of encode, and any
+ * stream carrying text the same way, decodes. Reads and writes in blocks:
+ * memory does not grow with the stream. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arg.h"
+#include "err.h"
+#include "ts.h"
+#include "utf8.h"
+#include "vocab.h"
+
+enum { BATCH = 1 << 14 };	/* indices read at a time */
+
+static struct vocab voc;
+static uint32_t *glyph;		/* (V) the bytes of entry i, in memory order */
+static unsigned char *glen;	/* (V) how many of them: 1 to 4 */
+static int32_t x[BATCH];	/* (BATCH) indices of one block */
+static unsigned char out[UTF8_MAX * BATCH];	/* text of one block, at worst */
+
+static void usage(void)
+{
+	fputs("usage: decode VOCAB [FILE]\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static void help(void)
+{
+	fputs("usage: decode VOCAB [FILE]\n"
+	      "Write the text an index stream FILE (stdin if none) holds: every tensor\n"
+	      "'x' (i32), index by index, as the characters of the vocabulary of VOCAB\n"
+	      "(a vocab stream or a model), in UTF-8, or as bytes for a u8 vocabulary.\n",
+	      stdout);
+	efshut_stdout();
+}
+
+/* The text of indices x[0..n), the first at position pos of the text, to
+ * stdout; dies on an index outside the vocabulary. */
+static void emit(const struct ts_reader *r, size_t n, uint64_t pos)
+{
+	unsigned char *o = out;
+	uint32_t V = (uint32_t)voc.V;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = (uint32_t)x[i];
+		if (k >= V)
+			eprintf("%s: index %ld out of range [0, %d) at position %llu", r->path,
+				(long)x[i], voc.V, (unsigned long long)(pos + i));
+		memcpy(o, &glyph[k], 4);	/* out has room for 4 per index */
+		o += glen[k];
+	}
+	size_t len = (size_t)(o - out);
+	if (fwrite(out, 1, len, stdout) != len)
+		eprintf("<stdout>: write error:");
+}
+
+int main(int argc, char *argv[])
+{
+	setprog(argv[0]);
+	if (argc > 1 && is_help(argv[1]))
+		help();
+	if (getopt(argc, argv, "") != -1 || argc - optind < 1 || argc - optind > 2)
+		usage();
+	vocab_load(&voc, argv[optind]);
+	glyph = ecalloc((size_t)voc.V, sizeof *glyph);
+	glen = emalloc((size_t)voc.V);
+	for (int i = 0; i < voc.V; i++)
+		glen[i] = (unsigned char)vocab_bytes(&voc, i, (unsigned char *)&glyph[i]);
+
+	struct ts_reader r;
+	struct ts_tensor t;
+	uint64_t pos = 0;
+	ts_ropen(&r, argv[optind + 1]);
+	while (ts_next_frame(&r)) {
+		while (ts_next_tensor(&r, &t)) {
+			if (strcmp(t.name, "x") != 0)
+				continue;
+			if (t.dtype != TS_I32 || t.rank != 1)
+				ts_rdie(&r, r.tensor_off, "tensor 'x' is %s of rank %d, expected i32 of rank 1",
+					ts_dtype_name(t.dtype), t.rank);
+			for (uint64_t left = t.count; left > 0;) {
+				size_t n = left < BATCH ? (size_t)left : BATCH;
+				ts_read_data(&r, x, n * sizeof *x);
+				emit(&r, n, pos);
+				pos += n;
+				left -= n;
+			}
+		}
+	}
+	ts_rclose(&r);
+	free(glyph);
+	free(glen);
+	vocab_free(&voc);
+	efshut_stdout();
+}

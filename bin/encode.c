@@ -1,0 +1,188 @@
+/* encode: text to an index stream, one index per character.
+ *
+ * Each character of the FILEs (stdin if none) becomes its index in the
+ * vocabulary VOCAB, any stream holding a tensor "vocab" (a vocabulary or a
+ * model). Output is frames "text", each with one tensor "x", i32 of rank 1
+ * (formats/corpus.md):
+ *   - when every input is a named regular file: one frame holding the whole
+ *     text, its length counted by a first pass over the files;
+ *   - otherwise (stdin, a pipe): frames of CHUNK indices (the last one
+ *     shorter), written as the text arrives.
+ * Either way memory does not grow with the input. Byte mode follows the
+ * vocabulary: a u8 vocabulary makes every byte a character. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arg.h"
+#include "err.h"
+#include "textio.h"
+#include "ts.h"
+#include "vocab.h"
+
+enum {
+	BATCH = 1 << 14,	/* characters decoded at a time: 64 KB blocks */
+	CHUNK = 1 << 20		/* indices per frame of streamed input */
+};
+
+static struct vocab voc;
+static struct vocab_map map;
+static uint32_t cp[BATCH];		/* (BATCH) code points of one batch */
+
+static void usage(void)
+{
+	fputs("usage: encode VOCAB [FILE...]\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static void help(void)
+{
+	fputs("usage: encode VOCAB [FILE...]\n"
+	      "Write the text of the FILEs (stdin if none) as an index stream: frames\n"
+	      "'text' with tensor 'x' (i32), each character replaced by its index in the\n"
+	      "vocabulary of VOCAB (a vocab stream or a model). A u8 vocabulary means\n"
+	      "byte mode: every byte is a character.\n",
+	      stdout);
+	efshut_stdout();
+}
+
+/* Indices of the n characters in cp into x[0..n), or die naming the first
+ * one the vocabulary lacks. */
+static void map_batch(int32_t *x, size_t n, const struct textin *t)
+{
+	int32_t bad = 0;	/* sign bit set iff some index is -1 */
+	for (size_t i = 0; i < n; i++) {
+		x[i] = vocab_map_get(&map, cp[i]);
+		bad |= x[i];
+	}
+	if (bad >= 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (x[i] < 0) {
+			char what[40];
+			tx_describe(what, sizeof what, cp[i], t->bytes);
+			eprintf("%s: %s at byte offset %llu is not in the vocabulary",
+				t->path, what, (unsigned long long)tx_offset(t, cp, i));
+		}
+	}
+}
+
+/* Whole files: count, then write one tensor of known length. A file that
+ * changes between the passes is an error, not a malformed stream. */
+static void encode_files(struct ts_writer *w, char **files, int nfiles)
+{
+	static int32_t x[BATCH];	/* (BATCH) indices */
+	struct textin t;
+	uint64_t total = 0;
+	for (int i = 0; i < nfiles; i++) {
+		tx_open(&t, files[i], voc.bytes);
+		total += tx_count(&t);
+		tx_close(&t);
+	}
+	if (total > TS_MAX_ELEMS)
+		eprintf("%s: more than 2^40 characters", files[nfiles - 1]);
+	uint64_t dims[1] = { total }, left = total;
+	ts_write_frame(w, "text", 1);
+	ts_begin_tensor(w, "x", TS_I32, 1, dims);
+	for (int i = 0; i < nfiles; i++) {
+		size_t n;
+		tx_open(&t, files[i], voc.bytes);
+		while ((n = tx_read(&t, cp, BATCH)) > 0) {
+			if (n > left)
+				eprintf("%s: file changed while being encoded", t.path);
+			map_batch(x, n, &t);
+			ts_write_data(w, x, n * sizeof *x);
+			left -= n;
+		}
+		tx_close(&t);
+	}
+	if (left > 0)
+		eprintf("%s: file changed while being encoded", files[nfiles - 1]);
+}
+
+/* Write x[0..n), n <= CHUNK, as one frame. */
+static void put_chunk(struct ts_writer *w, int32_t *x, size_t n)
+{
+	uint64_t dims[1] = { n };
+	ts_write_frame(w, "text", 1);
+	ts_write_tensor(w, "x", TS_I32, 1, dims, x);
+}
+
+/* Inputs of unknown length: a frame every CHUNK characters. An empty text
+ * still gets one (empty) frame, as a file would. */
+static void encode_stream(struct ts_writer *w, char **files, int nfiles)
+{
+	int32_t *x = emalloc(CHUNK * sizeof *x);	/* (CHUNK) indices of a frame */
+	size_t have = 0;
+	int frames = 0;
+	for (int i = 0; i < nfiles; i++) {
+		struct textin t;
+		size_t n, room;
+		tx_open(&t, files[i], voc.bytes);
+		room = CHUNK - have < BATCH ? CHUNK - have : BATCH;
+		while ((n = tx_read(&t, cp, room)) > 0) {
+			map_batch(x + have, n, &t);
+			have += n;
+			if (have == CHUNK) {
+				put_chunk(w, x, have);
+				frames++;
+				have = 0;
+			}
+			room = CHUNK - have < BATCH ? CHUNK - have : BATCH;
+		}
+		tx_close(&t);
+	}
+	if (have > 0 || frames == 0)
+		put_chunk(w, x, have);
+	free(x);
+}
+
+/* 1 if every input is a named regular file (not stdin). Dies naming the
+ * first one that does not exist, before anything is written. */
+static int all_regular(char **files, int nfiles)
+{
+	int regular = 1;
+	for (int i = 0; i < nfiles; i++) {
+		struct stat st;
+		if (strcmp(files[i], "-") == 0) {
+			regular = 0;
+			continue;
+		}
+		if (stat(files[i], &st) != 0)
+			eprintf("%s:", files[i]);
+		if (!S_ISREG(st.st_mode))
+			regular = 0;
+	}
+	return regular;
+}
+
+int main(int argc, char *argv[])
+{
+	static char dash[] = "-", *just_stdin[] = { dash };
+	setprog(argv[0]);
+	if (argc > 1 && is_help(argv[1]))
+		help();
+	if (getopt(argc, argv, "") != -1 || optind >= argc)
+		usage();
+	vocab_load(&voc, argv[optind]);
+	vocab_map_init(&map, &voc);
+	char **files = argv + optind + 1;
+	int nfiles = argc - optind - 1;
+	if (nfiles == 0) {
+		files = just_stdin;
+		nfiles = 1;
+	}
+	struct ts_writer w;
+	ts_wopen(&w, NULL);
+	if (all_regular(files, nfiles))
+		encode_files(&w, files, nfiles);
+	else
+		encode_stream(&w, files, nfiles);
+	ts_wclose(&w);
+	vocab_map_free(&map);
+	vocab_free(&voc);
+	return 0;
+}

@@ -1,0 +1,126 @@
+/* rnn-fwd: the forward pass of the RNN over each window of a stream.
+ *
+ * Reads frames carrying x, y (T,B) and h0 (B,H); writes each back as a frame
+ * "forward" with hs (T,B,H), ps (T,B,V), loss (B) and hT (B,H) added, every
+ * input tensor passed through, so rnn-bwd finds all it needs in one frame.
+ * See formats/model.md.
+ *
+ * Legend: V vocab, H hidden, T steps, B batch. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arg.h"
+#include "err.h"
+#include "model.h"
+#include "rnn.h"
+#include "ts.h"
+
+static void usage(void)
+{
+	fputs("usage: rnn-fwd [-m MODEL | -w WORKSPACE] [FILE]\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static void help(void)
+{
+	puts("usage: rnn-fwd [-m MODEL | -w WORKSPACE] [FILE]\n"
+	     "Forward pass over each window frame (x, y, h0) of FILE or stdin: writes\n"
+	     "a frame \"forward\" with the input tensors and hs, ps, loss, hT added.\n"
+	     "  -m MODEL      parameters from this model file (frame \"params\")\n"
+	     "  -w WORKSPACE  parameters from the training workspace, mapped when the\n"
+	     "                first frame arrives\n"
+	     "Without -m or -w every frame carries its own Wxh, Whh, Why, bh, by.");
+	efshut_stdout();
+}
+
+/* Buffers that grow to the largest window seen and are reused. */
+struct outbuf {
+	real *hs, *ps, *loss;
+	size_t hs_cap, ps_cap, loss_cap;
+};
+
+/* p holding at least n reals (cap tracks its size); contents not kept. */
+static real *reserve(real *p, size_t *cap, size_t n)
+{
+	if (n <= *cap)
+		return p;
+	free(p);
+	*cap = n;
+	return emalloc(emul(n, sizeof *p, "window"));
+}
+
+int main(int argc, char **argv)
+{
+	struct model_src src = { 0 };
+	int c, model = 0;
+
+	setprog(argv[0]);
+	if (argc > 1 && is_help(argv[1]))
+		help();
+	while ((c = getopt(argc, argv, "m:w:")) != -1) {
+		switch (c) {
+		case 'm':
+		case 'w':
+			if (src.path)
+				usage();
+			src.path = optarg;
+			model = c == 'm';
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind > 1)
+		usage();
+	if (fcntl(1, F_GETFD) < 0)
+		eprintf("<stdout>: write error:");
+	/* A model file must be there from the start; the workspace is made by
+	 * the data stage and mapped when the first frame shows it exists. The
+	 * forward pass only reads, so it maps either read-only. */
+	if (model)
+		model_src_map(&src);
+
+	struct ts_reader r;
+	struct ts_writer w;
+	struct ts_frame f;
+	struct outbuf b = { 0 };
+	ts_ropen(&r, argv[optind]);
+	ts_wopen(&w, NULL);
+	while (ts_read_frame(&r, &f)) {
+		struct rnn_params P;
+		struct model_window win;
+		model_src_params(&src, &P, &f, r.path);
+		model_window(&win, &f, &P, r.path);
+		size_t T = (size_t)win.T, B = (size_t)win.B;
+		size_t H = (size_t)P.H, V = (size_t)P.V;
+
+		b.hs = reserve(b.hs, &b.hs_cap, T * B * H);
+		b.ps = reserve(b.ps, &b.ps_cap, T * B * V);
+		b.loss = reserve(b.loss, &b.loss_cap, B);
+		rnn_forward(&P, win.T, win.B, win.x, win.y, win.h0, b.hs, b.ps, b.loss);
+
+		struct ts_tensor out[4] = {
+			{ .name = "hs", .dtype = TS_REAL, .rank = 3, .dims = { T, B, H },
+			  .data = b.hs },
+			{ .name = "ps", .dtype = TS_REAL, .rank = 3, .dims = { T, B, V },
+			  .data = b.ps },
+			{ .name = "loss", .dtype = TS_REAL, .rank = 1, .dims = { B },
+			  .data = b.loss },
+			/* The last hidden state, where the next window starts. */
+			{ .name = "hT", .dtype = TS_REAL, .rank = 2, .dims = { B, H },
+			  .data = b.hs + (T - 1) * B * H },
+		};
+		model_write_pass(&w, "forward", &f, NULL, out, 4);
+		ts_frame_free(&f);
+	}
+	ts_rclose(&r);
+	ts_wclose(&w);
+	model_src_close(&src);
+	free(b.hs);
+	free(b.ps);
+	free(b.loss);
+	return 0;
+}
