@@ -63,6 +63,7 @@ test: all double san
 	CHARNN_BIN=$(CURDIR)/bin CHARNN_BIN_DOUBLE=$(CURDIR)/build/double/bin \
 		sh test/bats.sh test
 	$(SANENV) CHARNN_BIN=$(CURDIR)/build/san/bin \
+		CHARNN_TESTBIN=$(CURDIR)/build/san/obj/test \
 		CHARNN_BIN_DOUBLE=$(CURDIR)/build/double/bin sh test/bats.sh test
 
 bench: all double

@@ -557,7 +557,8 @@ void ts_begin_tensor(struct ts_writer *w, const char *name, int dtype, int rank,
 		eprintf("internal error: bad tensor name '%s'", name);
 	if (rank < 0 || rank > TS_MAX_RANK)
 		eprintf("internal error: tensor '%s' of rank %d", name, rank);
-	memcpy(t.dims, dims, sizeof *dims * (size_t)rank);
+	if (rank > 0)	/* a scalar may come with dims NULL */
+		memcpy(t.dims, dims, sizeof *dims * (size_t)rank);
 	const char *bad = ts_shape_check(&t);
 	if (bad)
 		eprintf("%s: tensor '%s': %s", w->path, name, bad);
