@@ -7,8 +7,11 @@
  * optimised kernels at H=100 V=110 T=25 and several batch sizes; the
  * optimised step for growing H at B=1, whose cost per character should grow
  * as H^2; and one sampling step (rnn_step, and gen_next with its softmax and
- * draw). Each figure is the median of RUNS timed runs. -q: fewer runs and
- * shorter ones, for a quick look. No pass or fail: read the numbers.
+ * draw); then the last two for each version of the kernels (instruction
+ * set) the CPU runs. Each figure is the median of several timed runs of at least 0.2 s,
+ * timed in CPU time of the thread, so that other programs running on the
+ * machine disturb it less. -q: fewer and shorter runs, for a quick look. No
+ * pass or fail: read the numbers.
  *
  * Legend: V vocab, H hidden, T steps, B batch. */
 #include <stdio.h>
@@ -25,10 +28,11 @@ static int runs = 7;
 static double min_run = 0.2;	/* seconds */
 static struct rng rng;
 
+/* Seconds of CPU time this thread has used. */
 static double now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -175,8 +179,8 @@ int main(int argc, char *argv[])
 	}
 	rng_seed(&rng, 1);
 	const int V = 110, H = 100, T = 25;
-	printf("training step (forward, backward, clip, adagrad) in %s, median of %d runs\n",
-	       sizeof(real) == 4 ? "float" : "double", runs);
+	printf("training step (forward, backward, clip, adagrad) in %s, kernels for %s,\n"
+	       "median of %d runs\n", sizeof(real) == 4 ? "float" : "double", rnn_isa(), runs);
 	printf("H=%d V=%d T=%d          chars/s\n", H, V, T);
 	printf("%6s %12s %12s %8s\n", "B", "reference", "optimised", "speedup");
 	static const int Bs[] = { 1, 8, 32, 128 };
@@ -198,5 +202,20 @@ int main(int argc, char *argv[])
 	printf("\nsampling, H=%d V=%d          chars/s\n", H, V);
 	printf("%-28s %12.0f\n", "rnn_step", sample_rate(V, H, 0));
 	printf("%-28s %12.0f\n", "gen_next (step+softmax+draw)", sample_rate(V, H, 1));
+
+	const char *best = rnn_isa();
+	printf("\neach version of the kernels, H=%d V=%d T=%d     chars/s\n", H, V, T);
+	printf("%-8s %12s %12s %12s\n", "isa", "B=1", "B=32", "rnn_step");
+	static const char *const isas[] = { "avx512", "avx2", "base" };
+	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+		if (!rnn_set_isa(isas[i])) {
+			printf("%-8s %12s\n", isas[i], "(not on this CPU)");
+			continue;
+		}
+		printf("%-8s %12.0f %12.0f %12.0f\n", isas[i], train_rate(V, H, T, 1, 0),
+		       train_rate(V, H, T, 32, 0), sample_rate(V, H, 0));
+		fflush(stdout);
+	}
+	rnn_set_isa(best);
 	efshut_stdout();
 }

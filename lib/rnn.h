@@ -87,4 +87,12 @@ void rnn_step(const struct rnn_params *P, real *h, int x, real *logits);
  * first; returns ln of the normaliser (for log-probabilities). */
 double rnn_softmax(real *p, const real *logits, int V, real temperature);
 
+/* The optimised functions come in versions for several instruction sets;
+ * the fastest one the CPU runs is used unless rnn_set_isa chose another.
+ * rnn_isa names the one in use: "avx512", "avx2" or "base". rnn_set_isa
+ * picks one by name (for tests and benchmarks) and returns 1, or 0 if there
+ * is no such version or the CPU cannot run it. */
+const char *rnn_isa(void);
+int rnn_set_isa(const char *name);
+
 #endif

@@ -1,0 +1,97 @@
+/* gen.c: see gen.h.
+ *
+ * Legend: V vocab, H hidden, W the window gen_score hands to rnn_forward. */
+#include "gen.h"
+
+#include <string.h>
+
+#include "err.h"
+#include "model.h"
+
+/* The window of gen_score: 64 characters, long enough that rnn_forward's
+ * products amortise its per-call set-up, unless hs and ps would then pass
+ * 2^20 reals (a vocabulary of many thousands). */
+static size_t window(int V, int H)
+{
+	size_t w = ((size_t)1 << 20) / ((size_t)V + (size_t)H);
+	return w > 64 ? 64 : w < 1 ? 1 : w;
+}
+
+/* gen_next: logits (V), p (V). gen_score: hs (W,H), ps (W,V), loss (1). */
+size_t gen_scratch_bytes(int V, int H)
+{
+	size_t v = (size_t)V, h = (size_t)H;
+	size_t next = 2 * v, score = window(V, H) * (h + v) + 1;
+	return emul(next > score ? next : score, sizeof(real), "scratch");
+}
+
+int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
+	     int argmax, struct rng *r, real *scratch)
+{
+	const int V = P->V;
+	real *logits = scratch, *p = scratch + V;
+	rnn_step(P, h, x, logits);
+	if (argmax) {
+		int best = 0;
+		for (int v = 1; v < V; v++)
+			if (logits[v] > logits[best])
+				best = v;
+		return best;
+	}
+	rnn_softmax(p, logits, V, temperature);
+	double u = rng_uniform(r), c = 0;
+	for (int v = 0; v < V; v++) {
+		c += p[v];
+		if (u < c)
+			return v;
+	}
+	/* The p sum to 1 only up to rounding: u fell in the gap above. */
+	int v = V - 1;
+	while (v > 0 && !(p[v] > 0))
+		v--;
+	return v;
+}
+
+double gen_score(const struct rnn_params *P, real *h, const int32_t *x, size_t n,
+		 real *scratch)
+{
+	const int V = P->V, H = P->H;
+	const size_t W = window(V, H);
+	real *hs = scratch, *ps = hs + W * H, *loss = ps + W * V;
+	double nats = 0;
+	for (size_t i = 0; i + 1 < n; i += W) {
+		int T = (int)(n - 1 - i < W ? n - 1 - i : W);
+		nats += rnn_forward(P, T, 1, x + i, x + i + 1, h, hs, ps, loss);
+		memcpy(h, hs + (size_t)(T - 1) * H, (size_t)H * sizeof(real));
+	}
+	return nats;
+}
+
+void gen_load(struct gen_model *m, const char *path)
+{
+	struct ts_reader r;
+	ts_ropen(&r, path);
+	for (;;) {
+		if (!ts_read_frame(&r, &m->f))
+			eprintf("%s: no frame 'params': not a model", r.path);
+		if (strcmp(m->f.name, "params") == 0)
+			break;
+		ts_frame_free(&m->f);
+	}
+	if (!model_from_frame(&m->P, &m->f, "", r.path))
+		eprintf("%s: frame 'params': no tensor 'Wxh'", r.path);
+	struct ts_tensor *t = ts_frame_find(&m->f, "vocab");
+	if (!t)
+		eprintf("%s: frame 'params': no tensor 'vocab'", r.path);
+	vocab_from_tensor(&m->v, t, r.path);
+	if (m->v.V != m->P.V)
+		eprintf("%s: vocabulary of %d characters, but the parameters have V %d",
+			r.path, m->v.V, m->P.V);
+	ts_rclose(&r);
+}
+
+void gen_free(struct gen_model *m)
+{
+	vocab_free(&m->v);
+	ts_frame_free(&m->f);
+}

@@ -1,0 +1,51 @@
+/* gen.h: running a trained model one character at a time: sampling text
+ * from it and scoring text with it (bin/sample, bin/score, and the training
+ * loop's sampler and validation).
+ *
+ * Legend: V vocab, H hidden. Indices are vocabulary indices in [0, V); the
+ * hidden state h (H) is the caller's and is carried from call to call. */
+#ifndef CHARNN_GEN_H
+#define CHARNN_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rng.h"
+#include "rnn.h"
+#include "ts.h"
+#include "vocab.h"
+
+/* A model read from a file for sampling or scoring: the first frame
+ * "params" of the stream, kept in memory, with P pointing into it. */
+struct gen_model {
+	struct ts_frame f;
+	struct rnn_params P;
+	struct vocab v;
+};
+
+/* Read the model in the stream at path ("-": stdin): its first frame
+ * "params", which must hold the five parameter tensors and a "vocab" of V
+ * entries. Dies naming path if there is no such frame or it is not a
+ * model. */
+void gen_load(struct gen_model *m, const char *path);
+void gen_free(struct gen_model *m);
+
+/* Bytes of scratch memory gen_next and gen_score need (aligned for real). */
+size_t gen_scratch_bytes(int V, int H);
+
+/* Feed input x, updating h, and return the next index: drawn from
+ * softmax(logits / temperature) with r, or the most probable one (the
+ * lowest index among equals) if argmax is set, when r and temperature are
+ * not used. temperature > 0. */
+int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
+	     int argmax, struct rng *r, real *scratch);
+
+/* Feed x[0..n-2], updating h, and return the summed -ln p of each x[i+1]
+ * given what came before it: the nats of predicting x[1..n-1]. n < 2
+ * predicts nothing and returns 0. A text scored in chunks gives the same
+ * sum if consecutive chunks overlap by one index (the last of one chunk is
+ * the first of the next: it is the target there and the input here). */
+double gen_score(const struct rnn_params *P, real *h, const int32_t *x, size_t n,
+		 real *scratch);
+
+#endif

@@ -1,0 +1,24 @@
+#!/usr/bin/env bats
+# The RNN kernels: the gradients against finite differences (double build),
+# and every version of the optimised kernels (one per instruction set the
+# CPU runs) against the reference ones, in both precisions.
+bats_require_minimum_version 1.5.0
+load test_helper
+
+@test "gradcheck: analytic gradients match finite differences (double)" {
+	run -0 "$DTESTBIN/gradcheck"
+	[[ "$output" == *"gradcheck base: 60 trials, largest relative error "* ]]
+}
+
+@test "kernels: optimised against reference, build under test" {
+	run -0 "$TESTBIN/kernels"
+	# The portable version runs on every CPU, so it was checked.
+	[[ "$output" == *"kernels base: largest difference"* ]]
+	[[ "$output" == *"tanh base: largest relative error"* ]]
+}
+
+@test "kernels: optimised against reference, double build" {
+	run -0 "$DTESTBIN/kernels"
+	[[ "$output" == *"kernels base: largest difference"* ]]
+	[[ "$output" == *"exp base: largest relative error"* ]]
+}

@@ -1,0 +1,299 @@
+/* kernels.c: the optimised RNN kernels against the reference ones.
+ *
+ *     kernels
+ *
+ * For many sizes, odd ones included (1, below one vector, one vector and a
+ * bit, the bench sizes), random models and windows: rnn_forward against
+ * rnn_forward_ref, rnn_backward against rnn_backward_ref (both on the
+ * reference forward's outputs), adagrad_update against adagrad_update_ref,
+ * rnn_step and rnn_softmax against the reference forward for one step, and
+ * rnn_clip; then the polynomial tanh and exp against libm over their whole
+ * range. All of it for each version of the kernels (instruction set) this
+ * CPU runs. Prints the largest differences seen; exits 1 with a message on
+ * the first one beyond the tolerance of this precision.
+ *
+ * Legend: V vocab, H hidden, T steps, B batch. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "rng.h"
+#include "rnn.h"
+
+/* Differences are measured relative to the size of the reference tensor
+ * (its largest magnitude, at least 1e-3), since sums of many terms in a
+ * different order differ by rounding relative to that scale, not to each
+ * element. Float: ~2^-23 times a few hundred terms; double: 2^-52 times. */
+#ifdef CHARNN_DOUBLE
+static const double TOL = 1e-12, TOL_FN = 1e-14;
+#else
+static const double TOL = 5e-5, TOL_FN = 1e-6;
+#endif
+
+static struct rng rng;
+static double worst;	/* largest relative difference seen */
+static const char *worst_what = "";
+
+/* A uniform integer in [lo, hi]. */
+static int irand(int lo, int hi)
+{
+	return lo + (int)(rng_uniform(&rng) * (hi - lo + 1));
+}
+
+static void fill(real *a, size_t n, double scale)
+{
+	for (size_t i = 0; i < n; i++)
+		a[i] = (real)(scale * rng_normal(&rng));
+}
+
+/* Compare got against want (n) normwise, relative to the largest |want| but
+ * at least floor; die naming what on failure. */
+static void check_floor(const char *what, const real *got, const real *want, size_t n,
+			double floor, int V, int H, int T, int B)
+{
+	double scale = floor, diff = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++)
+		if (fabs((double)want[i]) > scale)
+			scale = fabs((double)want[i]);
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)got[i] - (double)want[i]);
+		if (!(d <= diff)) {
+			diff = d;
+			at = i;
+		}
+	}
+	double rel = diff / scale;
+	if (rel > worst) {
+		worst = rel;
+		worst_what = what;
+	}
+	if (!(rel <= TOL)) {
+		fprintf(stderr, "kernels: %s: %s differs at V=%d H=%d T=%d B=%d: element %zu "
+			"is %.17g, reference %.17g (relative to scale %g: %g > %g)\n",
+			rnn_isa(), what, V, H, T, B, at, (double)got[at], (double)want[at],
+			scale, rel, TOL);
+		exit(1);
+	}
+}
+
+static void check(const char *what, const real *got, const real *want, size_t n,
+		  int V, int H, int T, int B)
+{
+	check_floor(what, got, want, n, 1e-3, V, H, T, B);
+}
+
+/* Model with its five arrays in one allocation. */
+static real *alloc_params(struct rnn_params *P, int V, int H)
+{
+	real *a = emalloc(rnn_nparams(V, H) * sizeof(real));
+	P->V = V;
+	P->H = H;
+	P->Wxh = a;
+	P->Whh = P->Wxh + (size_t)H * V;
+	P->Why = P->Whh + (size_t)H * H;
+	P->bh = P->Why + (size_t)V * H;
+	P->by = P->bh + H;
+	return a;
+}
+
+static void test_window(int V, int H, int T, int B)
+{
+	const size_t N = (size_t)T * B, np = rnn_nparams(V, H);
+	struct rnn_params P, G, Gr;
+	real *pa = alloc_params(&P, V, H), *ga = alloc_params(&G, V, H);
+	real *gra = alloc_params(&Gr, V, H);
+	/* Weights large enough that tanh saturates in places and the
+	 * softmax is far from uniform. */
+	fill(pa, np, 1 / sqrt((double)H));
+	int32_t *x = emalloc(N * sizeof *x), *y = emalloc(N * sizeof *y);
+	for (size_t n = 0; n < N; n++) {
+		x[n] = irand(0, V - 1);
+		y[n] = irand(0, V - 1);
+	}
+	real *h0 = emalloc((size_t)B * H * sizeof(real));
+	fill(h0, (size_t)B * H, 0.5);
+	real *hs = emalloc(N * H * sizeof(real)), *hsr = emalloc(N * H * sizeof(real));
+	real *ps = emalloc(N * V * sizeof(real)), *psr = emalloc(N * V * sizeof(real));
+	real *loss = emalloc((size_t)B * sizeof(real)), *lossr = emalloc((size_t)B * sizeof(real));
+	real *dh0 = emalloc((size_t)B * H * sizeof(real)), *dh0r = emalloc((size_t)B * H * sizeof(real));
+	void *scratch = emalloc(rnn_scratch_bytes(V, H, T, B));
+
+	double l = rnn_forward(&P, T, B, x, y, h0, hs, ps, loss);
+	double lr = rnn_forward_ref(&P, T, B, x, y, h0, hsr, psr, lossr);
+	check("hs", hs, hsr, N * H, V, H, T, B);
+	check("ps", ps, psr, N * V, V, H, T, B);
+	check("loss", loss, lossr, (size_t)B, V, H, T, B);
+	real lt = (real)l, ltr = (real)lr;
+	check("window loss", &lt, &ltr, 1, V, H, T, B);
+
+	/* Gradient arrays start as garbage: both must overwrite them. */
+	fill(ga, np, 100);
+	fill(gra, np, 100);
+	rnn_backward(&G, dh0, &P, T, B, x, y, h0, hsr, psr, scratch);
+	rnn_backward_ref(&Gr, dh0r, &P, T, B, x, y, h0, hsr, psr, scratch);
+	check("dWxh", G.Wxh, Gr.Wxh, (size_t)H * V, V, H, T, B);
+	check("dWhh", G.Whh, Gr.Whh, (size_t)H * H, V, H, T, B);
+	check("dWhy", G.Why, Gr.Why, (size_t)V * H, V, H, T, B);
+	check("dbh", G.bh, Gr.bh, (size_t)H, V, H, T, B);
+	check("dby", G.by, Gr.by, (size_t)V, V, H, T, B);
+	check("dh0", dh0, dh0r, (size_t)B * H, V, H, T, B);
+
+	/* Clipping, then Adagrad from a common state. */
+	real c = (real)0.05;
+	memcpy(ga, gra, np * sizeof(real));
+	rnn_clip(&G, c);
+	for (size_t i = 0; i < np; i++) {
+		real want = gra[i] > c ? c : gra[i] < -c ? -c : gra[i];
+		if (ga[i] != want) {
+			fprintf(stderr, "kernels: %s: rnn_clip: element %zu is %g, expected %g\n",
+				rnn_isa(), i, (double)ga[i], (double)want);
+			exit(1);
+		}
+	}
+	real *mem = emalloc(np * sizeof(real)), *memr = emalloc(np * sizeof(real));
+	real *pr = emalloc(np * sizeof(real));
+	for (size_t i = 0; i < np; i++)
+		mem[i] = memr[i] = (real)(i % 3 ? rng_uniform(&rng) : 0);
+	memcpy(pr, pa, np * sizeof(real));
+	adagrad_update(pa, mem, ga, np, (real)0.1);
+	adagrad_update_ref(pr, memr, ga, np, (real)0.1);
+	check("adagrad mem", mem, memr, np, V, H, T, B);
+	check("adagrad params", pa, pr, np, V, H, T, B);
+
+	/* One step of sequence 0 against the reference forward with T = B = 1. */
+	real *h = emalloc((size_t)H * sizeof(real)), *logits = emalloc((size_t)V * sizeof(real));
+	real *p = emalloc((size_t)V * sizeof(real));
+	memcpy(h, h0, (size_t)H * sizeof(real));
+	rnn_forward_ref(&P, 1, 1, x, y, h0, hsr, psr, lossr);
+	rnn_step(&P, h, x[0], logits);
+	double lnz = rnn_softmax(p, logits, V, 1);
+	check("rnn_step h", h, hsr, (size_t)H, V, H, 1, 1);
+	check("rnn_step softmax", p, psr, (size_t)V, V, H, 1, 1);
+	real lp = (real)(logits[y[0]] - lnz), lpr = -lossr[0];
+	/* A difference of logits and ln Z, each of order 1: rounding is
+	 * relative to them. */
+	check_floor("rnn_softmax ln p", &lp, &lpr, 1, 1, V, H, 1, 1);
+
+	free(pa), free(ga), free(gra), free(x), free(y), free(h0), free(hs), free(hsr);
+	free(ps), free(psr), free(loss), free(lossr), free(dh0), free(dh0r), free(scratch);
+	free(mem), free(memr), free(pr), free(h), free(logits), free(p);
+}
+
+/* Temperature: softmax(l/t) against libm, and the returned ln normaliser. */
+static void test_softmax(int V, double temp)
+{
+	real *l = emalloc((size_t)V * sizeof(real)), *p = emalloc((size_t)V * sizeof(real));
+	real *want = emalloc((size_t)V * sizeof(real));
+	fill(l, (size_t)V, 5);
+	double max = -INFINITY, sum = 0;
+	for (int v = 0; v < V; v++)
+		max = fmax(max, l[v] / temp);
+	for (int v = 0; v < V; v++)
+		sum += exp(l[v] / temp - max);
+	for (int v = 0; v < V; v++)
+		want[v] = (real)(exp(l[v] / temp - max) / sum);
+	double lnz = rnn_softmax(p, l, V, (real)temp);
+	check("rnn_softmax", p, want, (size_t)V, V, 0, 0, 0);
+	real got = (real)lnz, w = (real)(max + log(sum));
+	check("rnn_softmax ln normaliser", &got, &w, 1, V, 0, 0, 0);
+	free(l), free(p), free(want);
+}
+
+/* The polynomial tanh (through rnn_step on a model whose hidden layer is
+ * h = tanh(Wxh[:,0])) and exp (through rnn_softmax of [0, -d]) against libm
+ * in double, relative to the true value; returns nothing, dies on a miss. */
+static void test_functions(void)
+{
+	enum { H = 4001 };
+	struct rnn_params P;
+	real *pa = alloc_params(&P, 1, H);
+	memset(pa, 0, rnn_nparams(1, H) * sizeof(real));
+	real *h = ecalloc(H, sizeof(real)), logit;
+	double maxrel = 0, at = 0;
+	for (int pass = 0; pass < 3; pass++) {
+		for (int i = 0; i < H; i++) {
+			double u = (double)i / (H - 1) * 2 - 1;
+			/* Wide, then near zero, then where it rounds to 1. */
+			double v = pass == 0 ? 12 * u : pass == 1 ? 1e-3 * u : 8 + 12 * fabs(u);
+			P.Wxh[i] = (real)v;
+		}
+		memset(h, 0, H * sizeof(real));
+		rnn_step(&P, h, 0, &logit);
+		for (int i = 0; i < H; i++) {
+			double want = tanh((double)P.Wxh[i]);
+			double rel = want == 0 ? fabs((double)h[i]) : fabs((double)h[i] - want) / fabs(want);
+			if (!(rel <= maxrel)) {
+				maxrel = rel;
+				at = P.Wxh[i];
+			}
+		}
+	}
+	printf("tanh %s: largest relative error %.3g (at x = %.9g)\n", rnn_isa(), maxrel, at);
+	if (!(maxrel <= TOL_FN)) {
+		fprintf(stderr, "kernels: %s: tanh(%.17g): relative error %g > %g\n", rnn_isa(),
+			at, maxrel, TOL_FN);
+		exit(1);
+	}
+	maxrel = 0;
+	for (int i = 0; i <= 10000; i++) {
+		double d = 80.0 * i / 10000;
+		real l[2] = { 0, (real)-d }, p[2];
+		rnn_softmax(p, l, 2, 1);
+		double e = exp(-(double)(real)d);
+		double want = e / (1 + e);
+		double rel = fabs((double)p[1] - want) / want;
+		if (!(rel <= maxrel)) {
+			maxrel = rel;
+			at = -d;
+		}
+	}
+	printf("exp %s: largest relative error %.3g (at x = %.9g)\n", rnn_isa(), maxrel, at);
+	if (!(maxrel <= TOL_FN)) {
+		fprintf(stderr, "kernels: %s: exp(%.17g): relative error %g > %g\n", rnn_isa(),
+			at, maxrel, TOL_FN);
+		exit(1);
+	}
+	free(pa);
+	free(h);
+}
+
+/* Every check, with the kernels of the instruction set in use. */
+static void test_all(void)
+{
+	static const int sizes[][4] = {	/* V, H, T, B */
+		{ 1, 1, 1, 1 }, { 2, 1, 3, 2 }, { 3, 2, 1, 1 }, { 5, 7, 3, 2 },
+		{ 8, 8, 2, 3 }, { 9, 15, 4, 3 }, { 16, 16, 2, 4 }, { 17, 17, 5, 5 },
+		{ 15, 33, 3, 1 }, { 33, 31, 7, 1 }, { 65, 64, 3, 6 }, { 200, 33, 2, 9 },
+		{ 3, 129, 3, 2 }, { 110, 100, 25, 1 }, { 110, 100, 25, 32 },
+		{ 65, 100, 10, 7 }, { 97, 250, 4, 2 },
+	};
+	worst = 0;
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+		test_window(sizes[i][0], sizes[i][1], sizes[i][2], sizes[i][3]);
+	for (int i = 0; i < 40; i++)
+		test_window(irand(1, 140), irand(1, 140), irand(1, 12), irand(1, 12));
+	for (int V = 1; V <= 70; V += 3)
+		test_softmax(V, 0.3 + 2 * rng_uniform(&rng));
+	printf("kernels %s: largest difference from the reference %.3g (%s)\n",
+	       rnn_isa(), worst, worst_what);
+	test_functions();
+}
+
+int main(int argc, char *argv[])
+{
+	(void)argc;
+	setprog(argv[0]);
+	static const char *const isas[] = { "avx512", "avx2", "base" };
+	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+		if (!rnn_set_isa(isas[i])) {
+			printf("kernels %s: not on this CPU\n", isas[i]);
+			continue;
+		}
+		rng_seed(&rng, 1);
+		test_all();
+	}
+	return 0;
+}
