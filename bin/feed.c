@@ -221,6 +221,16 @@ static void make_workspace(const struct opts *o, struct state *s, int *V, int *H
 	model_write(&w, &M, "m");
 	ts_write_frame(&w, "grads", MODEL_NTENSORS);
 	model_write(&w, &G, "d");
+	/* Room for the activations, so that rnn-fwd -w hands them to rnn-bwd -w
+	 * here rather than through the pipe. */
+	size_t TB = (size_t)o->T * (size_t)o->B, big = P.V > P.H ? P.V : P.H;
+	real *zero = ecalloc(emul(TB, big, "activations"), sizeof *zero);
+	uint64_t hsd[3] = { (uint64_t)o->T, (uint64_t)o->B, (uint64_t)P.H };
+	uint64_t psd[3] = { (uint64_t)o->T, (uint64_t)o->B, (uint64_t)P.V };
+	ts_write_frame(&w, "forward", 2);
+	ts_write_tensor(&w, "hs", TS_REAL, 3, hsd, zero);
+	ts_write_tensor(&w, "ps", TS_REAL, 3, psd, zero);
+	free(zero);
 	ts_wclose(&w);
 	if (!o->resume)
 		model_free(&M);

@@ -107,10 +107,18 @@ int main(int argc, char **argv)
 		uint64_t T = (uint64_t)win.T, B = (uint64_t)win.B;
 		uint64_t H = (uint64_t)P.H, V = (uint64_t)P.V;
 		const uint64_t hsd[3] = { T, B, H }, psd[3] = { T, B, V };
-		struct ts_tensor *hs = model_need(&f, "hs", r.path);
-		struct ts_tensor *ps = model_need(&f, "ps", r.path);
-		model_expect(hs, TS_REAL, 3, hsd, r.path);
-		model_expect(ps, TS_REAL, 3, psd, r.path);
+		/* The activations travel in the frame, or, when rnn-fwd -w
+		 * left them in the workspace, stay there. */
+		const real *hs = model_src_scratch(&src, "forward", "hs", 3, hsd);
+		const real *ps = model_src_scratch(&src, "forward", "ps", 3, psd);
+		if (ts_frame_find(&f, "hs") || !hs || !ps) {
+			struct ts_tensor *ths = model_need(&f, "hs", r.path);
+			struct ts_tensor *tps = model_need(&f, "ps", r.path);
+			model_expect(ths, TS_REAL, 3, hsd, r.path);
+			model_expect(tps, TS_REAL, 3, psd, r.path);
+			hs = ths->data;
+			ps = tps->data;
+		}
 
 		if (workspace) {
 			/* The workspace is mapped by now; its gradients are
@@ -123,8 +131,7 @@ int main(int argc, char **argv)
 			G = k.G;
 		} else {
 			if (k.G.V != P.V || k.G.H != P.H) {
-				if (!workspace)
-		model_free(&k.G);
+				model_free(&k.G);
 				model_alloc(&k.G, P.V, P.H);
 			}
 			G = k.G;
@@ -134,7 +141,7 @@ int main(int argc, char **argv)
 				    rnn_scratch_bytes(P.V, P.H, win.T, win.B));
 
 		rnn_backward(&G, k.dh0, &P, win.T, win.B, win.x, win.y, win.h0,
-			     hs->data, ps->data, k.scratch);
+			     hs, ps, k.scratch);
 		if (clip > 0)
 			rnn_clip(&G, clip);
 

@@ -79,7 +79,9 @@ int main(int argc, char **argv)
 		eprintf("<stdout>: write error:");
 	/* A model file must be there from the start; the workspace is made by
 	 * the data stage and mapped when the first frame shows it exists. The
-	 * forward pass only reads, so it maps either read-only. */
+	 * forward pass writes to the workspace only the activations, when the
+	 * workspace has room for them. */
+	src.writable = src.path && !model;
 	if (model)
 		model_src_map(&src);
 
@@ -97,23 +99,34 @@ int main(int argc, char **argv)
 		size_t T = (size_t)win.T, B = (size_t)win.B;
 		size_t H = (size_t)P.H, V = (size_t)P.V;
 
-		b.hs = reserve(b.hs, &b.hs_cap, T * B * H);
-		b.ps = reserve(b.ps, &b.ps_cap, T * B * V);
+		/* Activations go to the workspace if it has room for them:
+		 * then only the small tensors travel down the pipe. */
+		const uint64_t hsd[3] = { T, B, H }, psd[3] = { T, B, V };
+		real *hs = model_src_scratch(&src, "forward", "hs", 3, hsd);
+		real *ps = model_src_scratch(&src, "forward", "ps", 3, psd);
+		int shared = hs && ps;
+		if (!shared) {
+			hs = b.hs = reserve(b.hs, &b.hs_cap, T * B * H);
+			ps = b.ps = reserve(b.ps, &b.ps_cap, T * B * V);
+		}
 		b.loss = reserve(b.loss, &b.loss_cap, B);
-		rnn_forward(&P, win.T, win.B, win.x, win.y, win.h0, b.hs, b.ps, b.loss);
+		rnn_forward(&P, win.T, win.B, win.x, win.y, win.h0, hs, ps, b.loss);
 
 		struct ts_tensor out[4] = {
 			{ .name = "hs", .dtype = TS_REAL, .rank = 3, .dims = { T, B, H },
-			  .data = b.hs },
+			  .data = hs },
 			{ .name = "ps", .dtype = TS_REAL, .rank = 3, .dims = { T, B, V },
-			  .data = b.ps },
+			  .data = ps },
 			{ .name = "loss", .dtype = TS_REAL, .rank = 1, .dims = { B },
 			  .data = b.loss },
 			/* The last hidden state, where the next window starts. */
 			{ .name = "hT", .dtype = TS_REAL, .rank = 2, .dims = { B, H },
-			  .data = b.hs + (T - 1) * B * H },
+			  .data = hs + (T - 1) * B * H },
 		};
-		model_write_pass(&w, "forward", &f, NULL, out, 4);
+		if (shared)
+			model_write_pass(&w, "forward", &f, NULL, out + 2, 2);
+		else
+			model_write_pass(&w, "forward", &f, NULL, out, 4);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);

@@ -257,6 +257,20 @@ void model_src_params(struct model_src *s, struct rnn_params *P,
 	*P = s->P;
 }
 
+real *model_src_scratch(const struct model_src *s, const char *frame,
+			const char *name, int rank, const uint64_t *dims)
+{
+	if (!s->path || !s->writable || !s->map.base)
+		return NULL;
+	struct ts_tensor *t = ts_map_find(&s->map, frame, name);
+	if (!t || t->dtype != TS_REAL || t->rank != rank)
+		return NULL;
+	for (int i = 0; i < rank; i++)
+		if (t->dims[i] != dims[i])
+			return NULL;
+	return t->data;
+}
+
 void model_src_close(struct model_src *s)
 {
 	if (s->map.base)

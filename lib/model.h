@@ -71,6 +71,12 @@ void model_src_map(struct model_src *s);
 void model_src_params(struct model_src *s, struct rnn_params *P,
 		      const struct ts_frame *f, const char *stream);
 void model_src_close(struct model_src *s);
+/* The workspace's tensor frame/name if s is a workspace that has one of
+ * dtype TS_REAL and exactly the shape dims, else NULL: rnn-fwd writes the
+ * activations (frame "forward": hs, ps) there instead of into the stream
+ * when feed made room for them, and rnn-bwd reads them from there. */
+real *model_src_scratch(const struct model_src *s, const char *frame,
+			const char *name, int rank, const uint64_t *dims);
 
 /* Write frame `name` built from input frame f the NetPBM way: f's tensors in
  * order, less those named in drop (a NULL-terminated list, or NULL); each of

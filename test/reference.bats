@@ -160,7 +160,7 @@ against_reference() {
 workspace_vs_inline() {
 	local bin=$1 real=$2 B=$3 k
 	chain "$bin" "$real" "$B"
-	mdl_workspace "$D/model.t" "$D/ws.t"
+	mdl_workspace "$D/model.t" "$D/ws.t" ${4:+"$4" "$B"}
 	mdl_zeros h0 "$real" "$B" 5 > "$D/h.txt"
 	: > "$D/steps.t"
 	for ((k = 0; k < $(nwindows); k++)); do
@@ -190,4 +190,16 @@ workspace_vs_inline() {
 @test "reference: a workspace (-w) gives the inline parameters, float build, B 2" {
 	windows_b2
 	workspace_vs_inline "$FBIN" f32 2
+}
+
+@test "reference: activations kept in the workspace give the inline parameters" {
+	# Room for windows of T 5: the first window's hs and ps stay in the
+	# workspace, the others (T 4, 3) travel in the stream.
+	windows_b1
+	workspace_vs_inline "$DBIN" f64 1 5
+	mdl_workspace "$D/model.t" "$D/ws5.t" 5 1
+	{ echo "frame window"; printf 'tensor x i32 [5 1]\n0 1 2 3 4\n';
+	  printf 'tensor y i32 [5 1]\n1 2 3 4 5\n'; mdl_zeros h0 f64 1 5; } |
+		tensordump -r | "$DBIN/rnn-fwd" -w "$D/ws5.t" > "$D/f1.t"
+	[ "$(mdl_names "$D/f1.t")" = "x y h0 loss hT" ]
 }
