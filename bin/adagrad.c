@@ -130,19 +130,8 @@ int main(int argc, char **argv)
 		/* P and, if it came in the frame, M are the frame's own data:
 		 * updated there, they go out in their places. */
 		update(&P, &M, &G, lr);
-		const uint64_t H = (uint64_t)P.H, V = (uint64_t)P.V;
-		struct ts_tensor out[MODEL_NTENSORS] = {
-			{ .name = "mWxh", .dtype = TS_REAL, .rank = 2, .dims = { H, V },
-			  .data = M.Wxh },
-			{ .name = "mWhh", .dtype = TS_REAL, .rank = 2, .dims = { H, H },
-			  .data = M.Whh },
-			{ .name = "mWhy", .dtype = TS_REAL, .rank = 2, .dims = { V, H },
-			  .data = M.Why },
-			{ .name = "mbh", .dtype = TS_REAL, .rank = 1, .dims = { H },
-			  .data = M.bh },
-			{ .name = "mby", .dtype = TS_REAL, .rank = 1, .dims = { V },
-			  .data = M.by },
-		};
+		struct ts_tensor out[MODEL_NTENSORS];
+		model_tensors(out, &M, "m");
 		model_write_pass(&w, "params", &f, grads, out, inframe ? 0 : MODEL_NTENSORS);
 		ts_frame_free(&f);
 	}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "arg.h"
+#include "corpus.h"
 #include "err.h"
 #include "ts.h"
 #include "utf8.h"
@@ -44,14 +45,14 @@ static void help(void)
 
 /* The text of indices x[0..n), the first at position pos of the text, to
  * stdout; dies on an index outside the vocabulary. */
-static void emit(const struct ts_reader *r, size_t n, uint64_t pos)
+static void emit(const char *stream, size_t n, uint64_t pos)
 {
 	unsigned char *o = out;
 	uint32_t V = (uint32_t)voc.V;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = (uint32_t)x[i];
 		if (k >= V)
-			eprintf("%s: index %ld out of range [0, %d) at position %llu", r->path,
+			eprintf("%s: index %ld out of range [0, %d) at position %llu", stream,
 				(long)x[i], voc.V, (unsigned long long)(pos + i));
 		memcpy(o, &glyph[k], 4);	/* out has room for 4 per index */
 		o += glen[k];
@@ -74,27 +75,12 @@ int main(int argc, char *argv[])
 	for (int i = 0; i < voc.V; i++)
 		glen[i] = (unsigned char)vocab_bytes(&voc, i, (unsigned char *)&glyph[i]);
 
-	struct ts_reader r;
-	struct ts_tensor t;
-	uint64_t pos = 0;
-	ts_ropen(&r, argv[optind + 1]);
-	while (ts_next_frame(&r)) {
-		while (ts_next_tensor(&r, &t)) {
-			if (strcmp(t.name, "x") != 0)
-				continue;
-			if (t.dtype != TS_I32 || t.rank != 1)
-				ts_rdie(&r, r.tensor_off, "tensor 'x' is %s of rank %d, expected i32 of rank 1",
-					ts_dtype_name(t.dtype), t.rank);
-			for (uint64_t left = t.count; left > 0;) {
-				size_t n = left < BATCH ? (size_t)left : BATCH;
-				ts_read_data(&r, x, n * sizeof *x);
-				emit(&r, n, pos);
-				pos += n;
-				left -= n;
-			}
-		}
-	}
-	ts_rclose(&r);
+	struct text_reader tr;
+	size_t n;
+	text_open(&tr, argv[optind + 1]);
+	while ((n = text_read(&tr, x, BATCH)) > 0)
+		emit(tr.r.path, n, tr.pos - n);
+	text_close(&tr);
 	free(glyph);
 	free(glen);
 	vocab_free(&voc);

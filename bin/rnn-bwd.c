@@ -145,24 +145,15 @@ int main(int argc, char **argv)
 		if (clip > 0)
 			rnn_clip(&G, clip);
 
-		struct ts_tensor out[6] = {
-			{ .name = "dWxh", .dtype = TS_REAL, .rank = 2, .dims = { H, V },
-			  .data = G.Wxh },
-			{ .name = "dWhh", .dtype = TS_REAL, .rank = 2, .dims = { H, H },
-			  .data = G.Whh },
-			{ .name = "dWhy", .dtype = TS_REAL, .rank = 2, .dims = { V, H },
-			  .data = G.Why },
-			{ .name = "dbh", .dtype = TS_REAL, .rank = 1, .dims = { H },
-			  .data = G.bh },
-			{ .name = "dby", .dtype = TS_REAL, .rank = 1, .dims = { V },
-			  .data = G.by },
-			{ .name = "dh0", .dtype = TS_REAL, .rank = 2, .dims = { B, H },
-			  .data = k.dh0 },
+		struct ts_tensor out[MODEL_NTENSORS + 1] = {
+			[MODEL_NTENSORS] = { .name = "dh0", .dtype = TS_REAL, .rank = 2,
+					     .dims = { B, H }, .data = k.dh0 },
 		};
+		model_tensors(out, &G, "d");
 		if (workspace)
-			model_write_pass(&w, "grads", &f, consumed, out + 5, 1);
+			model_write_pass(&w, "grads", &f, consumed, out + MODEL_NTENSORS, 1);
 		else
-			model_write_pass(&w, "grads", &f, consumed, out, 6);
+			model_write_pass(&w, "grads", &f, consumed, out, MODEL_NTENSORS + 1);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);

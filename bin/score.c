@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "arg.h"
+#include "corpus.h"
 #include "err.h"
 #include "gen.h"
 #include "ts.h"
@@ -61,36 +62,24 @@ int main(int argc, char *argv[])
 	uint64_t pos = 0;	/* text position of x[have] */
 	double nats = 0;
 
-	struct ts_reader r;
-	struct ts_tensor t;
-	ts_ropen(&r, argv[optind + 1]);
-	while (ts_next_frame(&r)) {
-		while (ts_next_tensor(&r, &t)) {
-			if (strcmp(t.name, "x") != 0)
-				continue;
-			if (t.dtype != TS_I32 || t.rank != 1)
-				ts_rdie(&r, r.tensor_off, "tensor 'x' is %s of rank %d, expected i32 of rank 1",
-					ts_dtype_name(t.dtype), t.rank);
-			for (uint64_t left = t.count; left > 0;) {
-				size_t n = left < BLOCK ? (size_t)left : BLOCK;
-				ts_read_data(&r, x + have, n * sizeof *x);
-				for (size_t i = 0; i < n; i++)
-					if (x[have + i] < 0 || x[have + i] >= P->V)
-						eprintf("%s: index %ld out of range [0, %d) at position %llu",
-							r.path, (long)x[have + i], P->V,
-							(unsigned long long)(pos + i));
-				nats += gen_score(P, h, x, have + n, scratch);
-				x[0] = x[have + n - 1];
-				have = 1;
-				pos += n;
-				left -= n;
-			}
-		}
+	struct text_reader tr;
+	size_t n;
+	text_open(&tr, argv[optind + 1]);
+	while ((n = text_read(&tr, x + have, BLOCK)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			if (x[have + i] < 0 || x[have + i] >= P->V)
+				eprintf("%s: index %ld out of range [0, %d) at position %llu",
+					tr.r.path, (long)x[have + i], P->V,
+					(unsigned long long)(pos + i));
+		nats += gen_score(P, h, x, have + n, scratch);
+		x[0] = x[have + n - 1];
+		have = 1;
+		pos += n;
 	}
 	if (pos < 2)
-		eprintf("%s: %s: nothing to predict", r.path,
+		eprintf("%s: %s: nothing to predict", tr.r.path,
 			pos ? "only one character" : "no characters");
-	ts_rclose(&r);
+	text_close(&tr);
 
 	double loss = nats / (double)(pos - 1);
 	printf("chars %llu loss %.6f bpc %.6f\n", (unsigned long long)(pos - 1), loss,

@@ -58,30 +58,7 @@ static void help(void)
 	efshut_stdout();
 }
 
-/* ---- little-endian element access, whatever the machine ---- */
-
-static uint32_t ld32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t ld64(const unsigned char *p)
-{
-	return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32;
-}
-
-static void st32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void st64(unsigned char *p, uint64_t v)
-{
-	st32(p, (uint32_t)v);
-	st32(p + 4, (uint32_t)(v >> 32));
-}
+/* ---- elements by their bits ---- */
 
 static float f32_of(uint32_t bits)
 {
@@ -179,10 +156,10 @@ static int format_value(char *s, int dtype, const unsigned char *p)
 {
 	switch (dtype) {
 	case TS_U8: return snprintf(s, NUMLEN, "%u", (unsigned)p[0]);
-	case TS_I32: return snprintf(s, NUMLEN, "%" PRId32, (int32_t)ld32(p));
-	case TS_I64: return snprintf(s, NUMLEN, "%" PRId64, (int64_t)ld64(p));
-	case TS_F32: return format_f32(s, ld32(p));
-	case TS_F64: return format_f64(s, ld64(p));
+	case TS_I32: return snprintf(s, NUMLEN, "%" PRId32, (int32_t)ts_get32(p));
+	case TS_I64: return snprintf(s, NUMLEN, "%" PRId64, (int64_t)ts_get64(p));
+	case TS_F32: return format_f32(s, ts_get32(p));
+	case TS_F64: return format_f64(s, ts_get64(p));
 	}
 	return 0;
 }
@@ -348,10 +325,10 @@ static void summarise(struct summary *s, int dtype, const unsigned char *p, size
 	for (size_t i = 0; i < n; i++) {
 		switch (dtype) {
 		case TS_U8: fold_int(s, p[i], &sum); break;
-		case TS_I32: fold_int(s, (int32_t)ld32(p + 4 * i), &sum); break;
-		case TS_I64: fold_int(s, (int64_t)ld64(p + 8 * i), &sum); break;
-		case TS_F32: fold_float(s, f32_of(ld32(p + 4 * i)), &sum); break;
-		case TS_F64: fold_float(s, f64_of(ld64(p + 8 * i)), &sum); break;
+		case TS_I32: fold_int(s, (int32_t)ts_get32(p + 4 * i), &sum); break;
+		case TS_I64: fold_int(s, (int64_t)ts_get64(p + 8 * i), &sum); break;
+		case TS_F32: fold_float(s, f32_of(ts_get32(p + 4 * i)), &sum); break;
+		case TS_F64: fold_float(s, f64_of(ts_get64(p + 8 * i)), &sum); break;
 		}
 	}
 	s->sum += sum;
@@ -955,9 +932,9 @@ static void parse_value(struct parser *ps, char *s, size_t n)
 	if (t->dtype == TS_F32 || t->dtype == TS_F64) {
 		if (parse_special(ps, s, n, t->dtype, &bits)) {
 			if (t->dtype == TS_F32)
-				st32(out, (uint32_t)bits);
+				ts_put32(out, (uint32_t)bits);
 			else
-				st64(out, bits);
+				ts_put64(out, bits);
 		} else if (t->dtype == TS_F32) {
 			float v = strtof(s, &end);
 			if (end == s || *end || isnan(v) || (isinf(v) && errno != ERANGE))
@@ -966,7 +943,7 @@ static void parse_value(struct parser *ps, char *s, size_t n)
 				perr(ps, "'%s' is out of range for f32", show(s, n));
 			uint32_t b;
 			memcpy(&b, &v, 4);
-			st32(out, b);
+			ts_put32(out, b);
 		} else {
 			double v = strtod(s, &end);
 			if (end == s || *end || isnan(v) || (isinf(v) && errno != ERANGE))
@@ -974,7 +951,7 @@ static void parse_value(struct parser *ps, char *s, size_t n)
 			if (isinf(v))
 				perr(ps, "'%s' is out of range for f64", show(s, n));
 			memcpy(&bits, &v, 8);
-			st64(out, bits);
+			ts_put64(out, bits);
 		}
 	} else {
 		long long v = strtoll(s, &end, 10);
@@ -987,9 +964,9 @@ static void parse_value(struct parser *ps, char *s, size_t n)
 		if (t->dtype == TS_U8)
 			out[0] = (unsigned char)v;
 		else if (t->dtype == TS_I32)
-			st32(out, (uint32_t)v);
+			ts_put32(out, (uint32_t)v);
 		else
-			st64(out, (uint64_t)v);
+			ts_put64(out, (uint64_t)v);
 	}
 	s[n] = saved;
 	ps->clen += ts_dtype_size(t->dtype);

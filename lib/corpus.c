@@ -10,6 +10,52 @@
 #include "err.h"
 #include "ts.h"
 
+void text_open(struct text_reader *t, const char *path)
+{
+	ts_ropen(&t->r, path);
+	t->left = 0;
+	t->pos = 0;
+}
+
+void text_close(struct text_reader *t)
+{
+	ts_rclose(&t->r);
+}
+
+/* Move to the next tensor "x" of the stream; 0 at its end. */
+static int next_x(struct ts_reader *r, struct ts_tensor *t)
+{
+	for (;;) {
+		while (!r->in_tensor && r->left == 0)
+			if (!ts_next_frame(r))
+				return 0;
+		while (ts_next_tensor(r, t)) {
+			if (strcmp(t->name, "x") != 0)
+				continue;
+			if (t->dtype != TS_I32 || t->rank != 1)
+				ts_rdie(r, r->tensor_off,
+					"tensor 'x' is %s of rank %d, expected i32 of rank 1",
+					ts_dtype_name(t->dtype), t->rank);
+			return 1;
+		}
+	}
+}
+
+size_t text_read(struct text_reader *t, int32_t *dst, size_t max)
+{
+	struct ts_tensor x;
+	while (t->left == 0)
+		if (!next_x(&t->r, &x))
+			return 0;
+		else
+			t->left = x.count;
+	size_t n = t->left < max ? (size_t)t->left : max;
+	ts_read_data(&t->r, dst, n * sizeof *dst);
+	t->left -= n;
+	t->pos += n;
+	return n;
+}
+
 void corpus_open(struct corpus *c, const char *path, int V)
 {
 	memset(c, 0, sizeof *c);
@@ -26,26 +72,18 @@ void corpus_open(struct corpus *c, const char *path, int V)
 	ts_rfdopen(&r, fd, path);
 	size_t cap = 8;
 	c->runs = emalloc(cap * sizeof *c->runs);
-	while (ts_next_frame(&r)) {
-		struct ts_tensor t;
-		if (strcmp(r.frame, "text") != 0)
-			continue;
-		while (ts_next_tensor(&r, &t)) {
-			if (strcmp(t.name, "x") != 0)
-				continue;
-			if (t.dtype != TS_I32 || t.rank != 1)
-				ts_rdie(&r, r.off, "tensor 'x' must be i32 of rank 1");
-			if (c->nruns == cap) {
-				cap *= 2;
-				c->runs = erealloc(c->runs, cap * sizeof *c->runs);
-			}
-			c->runs[c->nruns++] = (struct corpus_run){ r.off, c->n, t.count };
-			c->n += t.count;
+	struct ts_tensor t;
+	while (next_x(&r, &t)) {
+		if (c->nruns == cap) {
+			cap *= 2;
+			c->runs = erealloc(c->runs, cap * sizeof *c->runs);
 		}
+		c->runs[c->nruns++] = (struct corpus_run){ r.off, c->n, t.count };
+		c->n += t.count;
 	}
 	ts_rclose(&r);
 	if (c->n == 0)
-		eprintf("%s: no text in the corpus (no 'x' tensor in a 'text' frame)", path);
+		eprintf("%s: no text in the corpus (no tensor 'x')", path);
 }
 
 void corpus_close(struct corpus *c)

@@ -1,8 +1,8 @@
 /* corpus.h: random access to an index stream file (formats/corpus.md) in
  * constant memory.
  *
- * An encoded corpus is a stream of "text" frames whose i32 "x" tensors,
- * concatenated, are the text. corpus_open scans the file once (validating
+ * An encoded corpus is a stream whose i32 "x" tensors, concatenated, are
+ * the text (formats/corpus.md). corpus_open scans the file once (validating
  * every record and CRC with the ordinary reader) and remembers where each
  * run of indices lies; cursors then read any stretch through a small buffer
  * with pread, so training on a 1 GB corpus needs no more memory than on a
@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "ts.h"
 
 struct corpus_run {
 	uint64_t off;	/* file offset of the run's first index */
@@ -35,6 +37,21 @@ struct corpus_cursor {
 	size_t len, cap;	/* indices in buf, its capacity */
 	int32_t *buf;
 };
+
+/* Sequential reading of an index stream: the text is every tensor named
+ * "x" (i32, rank 1) of every frame, in order; anything else is skipped. */
+struct text_reader {
+	struct ts_reader r;
+	uint64_t left;	/* indices of the current x not yet read */
+	uint64_t pos;	/* text position of the next index */
+};
+
+/* Open path (NULL or "-": stdin) as an index stream. */
+void text_open(struct text_reader *t, const char *path);
+void text_close(struct text_reader *t);
+/* Up to max next indices of the text into dst; 0 at its end. Dies on an
+ * "x" that is not i32 of rank 1. The indices are not range-checked. */
+size_t text_read(struct text_reader *t, int32_t *dst, size_t max);
 
 /* Open and scan path; V bounds the indices. Dies on any problem. */
 void corpus_open(struct corpus *c, const char *path, int V);

@@ -154,16 +154,30 @@ void model_check_same(const struct rnn_params *A, const struct rnn_params *B,
 			stream, what, B->V, B->H, A->V, A->H);
 }
 
-void model_write(struct ts_writer *w, const struct rnn_params *P, const char *prefix)
+void model_tensors(struct ts_tensor out[MODEL_NTENSORS], const struct rnn_params *P,
+		   const char *prefix)
 {
 	const uint64_t H = (uint64_t)P->H, V = (uint64_t)P->V;
 	const uint64_t dims[MODEL_NTENSORS][2] = { { H, V }, { H, H }, { V, H }, { H }, { V } };
 	const int rank[MODEL_NTENSORS] = { 2, 2, 2, 1, 1 };
-	const real *data[MODEL_NTENSORS] = { P->Wxh, P->Whh, P->Why, P->bh, P->by };
-	char name[TS_MAX_NAME + 1];
+	real *const data[MODEL_NTENSORS] = { P->Wxh, P->Whh, P->Why, P->bh, P->by };
+	for (int i = 0; i < MODEL_NTENSORS; i++) {
+		struct ts_tensor *t = &out[i];
+		memset(t, 0, sizeof *t);
+		param_name(t->name, prefix, i);
+		t->dtype = TS_REAL;
+		t->rank = rank[i];
+		memcpy(t->dims, dims[i], sizeof dims[i]);
+		t->data = data[i];
+	}
+}
+
+void model_write(struct ts_writer *w, const struct rnn_params *P, const char *prefix)
+{
+	struct ts_tensor t[MODEL_NTENSORS];
+	model_tensors(t, P, prefix);
 	for (int i = 0; i < MODEL_NTENSORS; i++)
-		ts_write_tensor(w, param_name(name, prefix, i), TS_REAL, rank[i], dims[i],
-				data[i]);
+		ts_write_copy(w, &t[i]);
 }
 
 /* One block for all five, in the order of rnn_nparams, so P->Wxh frees it. */

@@ -26,6 +26,10 @@ int model_from_map(struct rnn_params *P, const struct ts_map *m,
 /* Die unless A and B have the same V and H; what names B in the message. */
 void model_check_same(const struct rnn_params *A, const struct rnn_params *B,
 		      const char *stream, const char *what);
+/* The five tensors of P named prefix+name, headers filled, data pointing
+ * into P, ready for ts_write_copy or model_write_pass. */
+void model_tensors(struct ts_tensor out[MODEL_NTENSORS], const struct rnn_params *P,
+		   const char *prefix);
 /* Write the five tensors of P named prefix+name (count them in the frame). */
 void model_write(struct ts_writer *w, const struct rnn_params *P, const char *prefix);
 /* Allocate P's five arrays, zeroed, for sizes V and H; model_free frees. */

@@ -30,29 +30,6 @@ static uint64_t pad8(uint64_t n)
 	return (n + 7) & ~(uint64_t)7;
 }
 
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 /* 1 if the n bytes at p are all zero: padding must be, so that a stream
  * read and written again is the same bytes. */
 static int zeros(const unsigned char *p, size_t n)
@@ -278,10 +255,10 @@ int ts_next_frame(struct ts_reader *r)
 		ts_rdie(r, start, "frame name of %u bytes (limit 63)", nlen);
 	if (h[6] || h[7])
 		ts_rdie(r, start, "reserved bytes not zero in frame header");
-	uint32_t count = get32(h + 8);
+	uint32_t count = ts_get32(h + 8);
 	size_t hlen = 16 + pad8(nlen);
 	take(r, h + 16, hlen - 16, "frame header");
-	if (header_crc(h, hlen) != get32(h + 12))
+	if (header_crc(h, hlen) != ts_get32(h + 12))
 		ts_rdie(r, start, "frame header CRC mismatch");
 	if (count > TS_MAX_COUNT)
 		ts_rdie(r, start, "frame of %u tensors (limit %d)", count, TS_MAX_COUNT);
@@ -304,7 +281,7 @@ static void finish_tensor(struct ts_reader *r)
 	take(r, tail, padn + 8, r->cur.name);
 	if (!zeros(tail, padn) || !zeros(tail + padn + 4, 4))
 		ts_rdie(r, where, "padding not zero after tensor '%s'", r->cur.name);
-	if (!(r->cur.flags & TS_FLAG_LIVE) && get32(tail + padn) != r->crc)
+	if (!(r->cur.flags & TS_FLAG_LIVE) && ts_get32(tail + padn) != r->crc)
 		ts_rdie(r, where, "data CRC mismatch in tensor '%s'", r->cur.name);
 	r->in_tensor = 0;
 }
@@ -330,7 +307,7 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t)
 	t->dtype = h[5];
 	t->rank = h[6];
 	unsigned nlen = h[7];
-	t->flags = get32(h + 8);
+	t->flags = ts_get32(h + 8);
 	if (!ts_dtype_size(t->dtype))
 		ts_rdie(r, start, "unknown dtype code %d", t->dtype);
 	if (t->rank > TS_MAX_RANK)
@@ -342,7 +319,7 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t)
 	size_t hlen = 16 + 8 * (size_t)t->rank + pad8(nlen);
 	take(r, h + 16, hlen - 16, "tensor header");
 	for (int i = 0; i < t->rank; i++)
-		t->dims[i] = get64(h + 16 + 8 * i);
+		t->dims[i] = ts_get64(h + 16 + 8 * i);
 	memcpy(t->name, h + 16 + 8 * t->rank, nlen);
 	t->name[nlen] = 0;
 	if (!ts_valid_name(t->name, 1))
@@ -354,7 +331,7 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t)
 	const char *bad = ts_shape_check(t);
 	if (bad)
 		ts_rdie(r, start, "tensor '%s': %s", t->name, bad);
-	if (header_crc(h, hlen) != get32(h + 12))
+	if (header_crc(h, hlen) != ts_get32(h + 12))
 		ts_rdie(r, start, "tensor header CRC mismatch");
 	r->left--;
 	r->cur = *t;
@@ -526,9 +503,9 @@ void ts_write_frame(struct ts_writer *w, const char *name, uint32_t count)
 	memcpy(h, frame_magic, 4);
 	h[4] = 1;
 	h[5] = (unsigned char)nlen;
-	put32(h + 8, count);
+	ts_put32(h + 8, count);
 	memcpy(h + 16, name, nlen);
-	put32(h + 12, header_crc(h, hlen));
+	ts_put32(h + 12, header_crc(h, hlen));
 	put(w, h, hlen);
 	w->left = count;
 	if (count == 0)
@@ -541,7 +518,7 @@ static void end_tensor(struct ts_writer *w)
 	unsigned char tail[8] = { 0 };
 	put(w, zero, (size_t)(pad8(w->nbytes) - w->nbytes));
 	if (!(w->flags & TS_FLAG_LIVE))
-		put32(tail, w->crc);
+		ts_put32(tail, w->crc);
 	put(w, tail, 8);
 	if (w->left == 0)
 		ts_wflush(w);	/* the frame is complete: let it go */
@@ -569,11 +546,11 @@ void ts_begin_tensor(struct ts_writer *w, const char *name, int dtype, int rank,
 	h[5] = (unsigned char)dtype;
 	h[6] = (unsigned char)rank;
 	h[7] = (unsigned char)nlen;
-	put32(h + 8, w->flags);
+	ts_put32(h + 8, w->flags);
 	for (int i = 0; i < rank; i++)
-		put64(h + 16 + 8 * i, dims[i]);
+		ts_put64(h + 16 + 8 * i, dims[i]);
 	memcpy(h + 16 + 8 * rank, name, nlen);
-	put32(h + 12, header_crc(h, hlen));
+	ts_put32(h + 12, header_crc(h, hlen));
 	put(w, h, hlen);
 	w->left--;
 	w->nbytes = w->data_left = t.nbytes;

@@ -84,6 +84,30 @@ struct ts_frame {
 	struct ts_tensor *t;	/* n tensors, each with data loaded */
 };
 
+/* Little-endian integers at p, whatever the machine's byte order. */
+static inline uint32_t ts_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t ts_get64(const unsigned char *p)
+{
+	return (uint64_t)ts_get32(p) | (uint64_t)ts_get32(p + 4) << 32;
+}
+
+static inline void ts_put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void ts_put64(unsigned char *p, uint64_t v)
+{
+	ts_put32(p, (uint32_t)v);
+	ts_put32(p + 4, (uint32_t)(v >> 32));
+}
+
 /* Size in bytes of one element of dtype, or 0 if dtype is unknown. */
 size_t ts_dtype_size(int dtype);
 /* "f32" and friends; NULL for an unknown code. */

@@ -67,9 +67,7 @@ void ts_map_open(struct ts_map *m, const char *path, int writable)
 			t->flags |= TS_FLAG_LIVE;
 			h[8] |= TS_FLAG_LIVE;
 			memset(h + 12, 0, 4);
-			uint32_t c = crc32_update(0, h, hlen);
-			for (int k = 0; k < 4; k++)
-				h[12 + k] = (unsigned char)(c >> (8 * k));
+			ts_put32(h + 12, crc32_update(0, h, hlen));
 			memset(tail, 0, 4);
 		}
 	}
