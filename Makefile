@@ -21,9 +21,16 @@ PREFIX  ?= /usr/local
 O ?= build/obj
 B ?= bin
 
-PROGS = $(patsubst bin/%.c,%,$(wildcard bin/*.c))
+PROGS = tensordump vocab encode decode rnn-init rnn-fwd rnn-bwd adagrad \
+        sample score feed
 
-LIBOBJS = $(patsubst lib/%.c,$(O)/%.o,$(wildcard lib/*.c))
+# lib/, one concern a file: errors and arguments, the stream format, text,
+# the model and its kernels (one file per instruction set), the corpus.
+LIBOBJS = $(O)/err.o $(O)/arg.o \
+          $(O)/crc32.o $(O)/ts.o $(O)/tsmap.o \
+          $(O)/utf8.o $(O)/textio.o $(O)/vocab.o \
+          $(O)/rng.o $(O)/rnn.o $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o \
+          $(O)/model.o $(O)/gen.o $(O)/corpus.o
 
 BINS = $(PROGS:%=$(B)/%)
 
@@ -66,7 +73,7 @@ test: all double san
 		CHARNN_TESTBIN=$(CURDIR)/build/san/obj/test \
 		CHARNN_BIN_DOUBLE=$(CURDIR)/build/double/bin sh test/bats.sh test
 
-bench: all double
+bench: all benchprogs double
 	sh bench/run
 
 # The main job: train on the bundled corpus, then sample from the model.
@@ -88,8 +95,8 @@ clean:
 
 # Test and benchmark programs: test/NAME.c -> $(O)/test/NAME, bench/NAME.c ->
 # $(O)/bench/NAME, linked like the programs.
-TESTPROGS  = $(patsubst test/%.c,$(O)/test/%,$(wildcard test/*.c))
-BENCHPROGS = $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
+TESTPROGS  = $(O)/test/gradcheck $(O)/test/kernels
+BENCHPROGS = $(O)/bench/inproc $(O)/bench/kernels $(O)/bench/crc $(O)/bench/runstat
 testprogs: $(TESTPROGS)
 benchprogs: $(BENCHPROGS)
 $(O)/test/%: test/%.c $(O)/libcharnn.a
