@@ -11,7 +11,6 @@
  * nothing consumed. See formats/model.md.
  *
  * Legend: V vocab, H hidden. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +81,6 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage();
-	if (fcntl(1, F_GETFD) < 0)
-		eprintf("<stdout>: write error:");
 
 	struct ts_reader r;
 	struct ts_writer w;

@@ -8,7 +8,6 @@
  * stream. See formats/model.md.
  *
  * Legend: V vocab, H hidden, T steps, B batch. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +86,6 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage();
-	if (fcntl(1, F_GETFD) < 0)
-		eprintf("<stdout>: write error:");
 	src.writable = workspace;
 	if (model)
 		model_src_map(&src);

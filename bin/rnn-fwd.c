@@ -6,7 +6,6 @@
  * See formats/model.md.
  *
  * Legend: V vocab, H hidden, T steps, B batch. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +74,6 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage();
-	if (fcntl(1, F_GETFD) < 0)
-		eprintf("<stdout>: write error:");
 	/* A model file must be there from the start; the workspace is made by
 	 * the data stage and mapped when the first frame shows it exists. The
 	 * forward pass writes to the workspace only the activations, when the

@@ -6,7 +6,6 @@
  * so a seed gives the same bytes on every machine. See formats/model.md.
  *
  * Legend: V vocab, H hidden. */
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +64,6 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage();
-	if (fcntl(1, F_GETFD) < 0)
-		eprintf("<stdout>: write error:");
 
 	const char *path = argv[optind];
 	struct vocab v;

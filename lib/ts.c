@@ -404,6 +404,9 @@ struct ts_tensor *ts_frame_find(const struct ts_frame *f, const char *name)
 
 void ts_wfdopen(struct ts_writer *w, int fd, const char *name)
 {
+	/* A closed descriptor is an error now, even if nothing is written. */
+	if (fcntl(fd, F_GETFD) < 0)
+		eprintf("%s: write error:", name);
 	memset(w, 0, sizeof *w);
 	w->fd = fd;
 	w->path = name;
