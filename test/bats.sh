@@ -3,10 +3,11 @@
 # as root through apt-get, otherwise from the npm registry into .tools/.
 set -e
 here=$(cd "$(dirname "$0")/.." && pwd)
+local_bats=$here/.tools/node_modules/bats/bin/bats
 if command -v bats >/dev/null 2>&1; then
 	bats=bats
-elif [ -x "$here/.tools/node_modules/.bin/bats" ]; then
-	bats="$here/.tools/node_modules/.bin/bats"
+elif [ -x "$local_bats" ]; then
+	bats=$local_bats
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "test/bats.sh: installing bats with apt-get" >&2
 	apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bats >&2
@@ -14,7 +15,7 @@ elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 elif command -v npm >/dev/null 2>&1; then
 	echo "test/bats.sh: installing bats from npm into .tools/" >&2
 	npm install --silent --prefix "$here/.tools" bats >&2
-	bats="$here/.tools/node_modules/.bin/bats"
+	bats=$local_bats
 else
 	echo "test/bats.sh: bats-core is missing and neither apt-get (as root) nor npm can bring it" >&2
 	exit 2
