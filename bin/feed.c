@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "arg.h"
 #include "corpus.h"
 #include "err.h"
@@ -247,14 +248,11 @@ static void trim_log(const char *path, long long iter)
 	FILE *in = fopen(path, "r");
 	if (!in)
 		return;
-	size_t n = strlen(path);
-	char *tmp = emalloc(n + 5);
-	memcpy(tmp, path, n);
-	memcpy(tmp + n, ".tmp", 5);
-	FILE *out = fopen(tmp, "w");
+	struct afile a;
+	afile_open(&a, path);
+	FILE *out = fdopen(a.fd, "w");
 	if (!out)
-		eprintf("%s:", tmp);
-	atexit_unlink(tmp);
+		eprintf("%s:", a.tmp);
 	/* A line cut short by a kill has no newline: it is dropped too. */
 	char line[256];
 	while (fgets(line, sizeof line, in)) {
@@ -264,11 +262,9 @@ static void trim_log(const char *path, long long iter)
 	}
 	fclose(in);
 	if (fflush(out) || ferror(out) || fclose(out))
-		eprintf("%s: write error:", tmp);
-	if (rename(tmp, path))
-		eprintf("%s: rename:", path);
-	forget_unlink(tmp);
-	free(tmp);
+		eprintf("%s: write error:", path);
+	a.fd = -1;	/* closed with out */
+	afile_commit(&a, 0);
 }
 
 /* Print n characters sampled from the model, starting from hidden state h

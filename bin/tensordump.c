@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "arg.h"
 #include "err.h"
 #include "ts.h"
@@ -487,17 +488,9 @@ static size_t npy_header(unsigned char *h, size_t cap, const struct ts_tensor *t
 static void export_tensor(struct ts_reader *r, const struct ts_tensor *t, const char *path)
 {
 	static unsigned char buf[CHUNK];
-	size_t n = strlen(path);
-	char *tmp = emalloc(n + 12);
-	memcpy(tmp, path, n);
-	memcpy(tmp + n, ".tmpXXXXXX", 11);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		eprintf("%s: cannot create temporary file:", path);
-	atexit_unlink(tmp);
-	mode_t mask = umask(0);
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
+	struct afile a;
+	afile_open(&a, path);
+	int fd = a.fd;
 
 	size_t hlen = npy_header(buf, sizeof buf, t);
 	write_all(fd, buf, hlen, path);
@@ -507,12 +500,7 @@ static void export_tensor(struct ts_reader *r, const struct ts_tensor *t, const 
 		write_all(fd, buf, k, path);
 		left -= k;
 	}
-	if (close(fd) != 0)
-		eprintf("%s: write error:", path);
-	if (rename(tmp, path) != 0)
-		eprintf("%s: rename:", path);
-	forget_unlink(tmp);
-	free(tmp);
+	afile_commit(&a, 0);
 }
 
 /* Export every tensor of r into dir as F-FRAME-NAME.npy; a name repeated

@@ -421,21 +421,10 @@ void ts_wopen(struct ts_writer *w, const char *path)
 		ts_wfdopen(w, 1, "<stdout>");
 		return;
 	}
-	size_t n = strlen(path);
-	char *tmp = emalloc(n + 12);
-	memcpy(tmp, path, n);
-	memcpy(tmp + n, ".tmpXXXXXX", 11);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		eprintf("%s: cannot create temporary file:", path);
-	atexit_unlink(tmp);
-	mode_t mask = umask(0);
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-	ts_wfdopen(w, fd, path);
-	w->final = emalloc(n + 1);
-	memcpy(w->final, path, n + 1);
-	w->tmp = tmp;
+	struct afile a;
+	afile_open(&a, path);
+	ts_wfdopen(w, a.fd, a.path);
+	w->file = a;
 }
 
 static void wraw(struct ts_writer *w, const void *p, size_t n)
@@ -479,17 +468,8 @@ void ts_wclose(struct ts_writer *w)
 	if (w->left || w->data_left)
 		eprintf("internal error: %s closed in the middle of a frame", w->path);
 	ts_wflush(w);
-	if (w->final) {
-		if (fsync(w->fd) != 0)
-			eprintf("%s: fsync:", w->final);
-		if (close(w->fd) != 0)
-			eprintf("%s: write error:", w->final);
-		if (rename(w->tmp, w->final) != 0)
-			eprintf("%s: rename:", w->final);
-		forget_unlink(w->tmp);
-		free(w->tmp);
-		free(w->final);
-	}
+	if (w->file.path)
+		afile_commit(&w->file, 1);
 	free(w->buf);
 	memset(w, 0, sizeof *w);
 	w->fd = -1;

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "afile.h"
+
 enum ts_dtype { TS_U8 = 1, TS_I32 = 2, TS_I64 = 3, TS_F32 = 4, TS_F64 = 5 };
 
 enum {
@@ -67,7 +69,7 @@ struct ts_reader {
 struct ts_writer {
 	int fd;
 	const char *path;	/* as shown in messages */
-	char *final, *tmp;	/* named output: temporary name, renamed at close */
+	struct afile file;	/* named output (file.path set), renamed at close */
 	unsigned char *buf;
 	size_t cap, len;
 	uint32_t left;		/* tensors still owed to the current frame */
