@@ -85,7 +85,7 @@ install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/charnn
 	cp $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	cp pipelines/train $(DESTDIR)$(PREFIX)/bin/charnn-train
-	cp formats/*.md $(DESTDIR)$(PREFIX)/share/charnn/
+	cp formats/*.md data/corpus.txt $(DESTDIR)$(PREFIX)/share/charnn/
 
 clean:
 	rm -rf build $(BINS) runs
