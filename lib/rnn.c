@@ -49,7 +49,7 @@ size_t rnn_scratch_bytes(int V, int H, int T, int B)
 {
 	size_t n = emul((size_t)T, (size_t)B, "window");
 	size_t per = (size_t)V + 2 * (size_t)H;
-	size_t reals = emul(n, per, "window") + emul((size_t)V, (size_t)H, "window");
+	size_t reals = emul(n, per, "window");
 	return emul(reals, sizeof(real), "window");
 }
 
@@ -220,12 +220,10 @@ double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 	 * inner loop runs along a row, and the column Wxh[:, x] into a row;
 	 * the copies cost O(H (H+V)) per window against O(N H (H+V)) for the
 	 * products. */
-	real *whhT = emalloc(((size_t)H * H + 2 * (size_t)H * V) * sizeof(real));
+	real *whhT = emalloc(((size_t)H * H + (size_t)H * V) * sizeof(real));
 	real *whyT = whhT + (size_t)H * H;	/* (H,V) */
-	real *wxhT = whyT + (size_t)H * V;	/* (V,H) */
 	double *lb = ecalloc((size_t)B, sizeof(double));
 	S->transpose(whyT, P->Why, V, H);
-	S->transpose(wxhT, P->Wxh, H, V);
 	if (B > 1)	/* one sequence is as fast with dot products */
 		S->transpose(whhT, P->Whh, H, H);
 
@@ -236,8 +234,14 @@ double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 			S->gemm(h, H, hprev, H, 1, whhT, H, P->bh, B, H, H);
 		else
 			S->matvec(h, P->Whh, hprev, P->bh, H, H);
-		for (int b = 0; b < B; b++)
-			S->add(h + (size_t)b * H, wxhT + (size_t)x[(size_t)t * B + b] * H, H);
+		/* Column x of Wxh, read in place: a window uses at most T*B
+		 * of the V columns, so a transposed copy would cost more. */
+		for (int b = 0; b < B; b++) {
+			const real *col = P->Wxh + x[(size_t)t * B + b];
+			real *hb = h + (size_t)b * H;
+			for (int i = 0; i < H; i++)
+				hb[i] += col[(size_t)i * V];
+		}
 		S->tanh(h, B * H);
 	}
 	/* Logits of all N rows at once, then each row's softmax in place; the
@@ -270,7 +274,6 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 	real *dY = scratch;		/* (N,V) */
 	real *dH = dY + N * V;		/* (N,H): from the output, then dhraw */
 	real *hprev = dH + N * H;	/* (N,H): h[t-1] for every row */
-	real *dWxhT = hprev + N * H;	/* (V,H) */
 
 	/* dY = (P - onehot(y)) / B. */
 	const real inv = (real)1 / B;
@@ -296,11 +299,14 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 	memcpy(hprev + BH, hs, (N - B) * H * sizeof(real));
 	S->gemm(G->Whh, H, dH, 1, H, hprev, H, NULL, H, H, (int)N);
 	S->colsum(G->bh, dH, N, H);
-	/* dWxh[:, x] += dhraw, as row x of the transpose. */
-	memset(dWxhT, 0, (size_t)V * H * sizeof(real));
-	for (size_t n = 0; n < N; n++)
-		S->add(dWxhT + (size_t)x[n] * H, dH + n * H, H);
-	S->transpose(G->Wxh, dWxhT, V, H);
+	/* dWxh[:, x] += dhraw, into the columns in place. */
+	memset(G->Wxh, 0, (size_t)H * V * sizeof(real));
+	for (size_t n = 0; n < N; n++) {
+		real *col = G->Wxh + x[n];
+		const real *d = dH + n * H;
+		for (int i = 0; i < H; i++)
+			col[(size_t)i * V] += d[i];
+	}
 }
 
 void rnn_clip(struct rnn_params *G, real c)
