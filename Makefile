@@ -1,11 +1,12 @@
 # charnn: character-level RNN filters. See README.md.
 #
 #   make              programs into bin/ (float)
-#   make double       the same programs in double precision, build/double/bin/
+#   make double       the same programs in double precision (REAL=double),
+#                     in build/double/bin/
 #   make san          AddressSanitizer + UBSan build, build/san/bin/
 #   make test         all three builds, then the bats suite on bin/ and on
 #                     the sanitizer build (brings bats-core if missing)
-#   make bench        benchmark table (see bench/README)
+#   make bench        benchmark table (bench/run)
 #   make train        train on the bundled corpus, then sample
 #   make install PREFIX=/usr/local
 
@@ -13,7 +14,12 @@ CC      ?= cc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN     = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
-CPPFLAGS_ALL = -D_POSIX_C_SOURCE=200809L -Ilib $(CPPFLAGS)
+# REAL=double computes in double precision (make double does it in its own
+# directories); float is the default.
+REAL    ?= float
+REALFLAGS_float  =
+REALFLAGS_double = -DCHARNN_DOUBLE
+CPPFLAGS_ALL = -D_POSIX_C_SOURCE=200809L -Ilib $(REALFLAGS_$(REAL)) $(CPPFLAGS)
 LDLIBS   = -lm
 PREFIX  ?= /usr/local
 
@@ -53,7 +59,7 @@ $(B)/%: $(O)/bin-%.o $(O)/libcharnn.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libcharnn.a $(LDLIBS)
 
 double:
-	$(MAKE) O=build/double/obj B=build/double/bin CPPFLAGS=-DCHARNN_DOUBLE
+	$(MAKE) O=build/double/obj B=build/double/bin REAL=double
 
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
            -fno-omit-frame-pointer
