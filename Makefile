@@ -23,9 +23,15 @@ CPPFLAGS_ALL = -D_POSIX_C_SOURCE=200809L -Ilib $(REALFLAGS_$(REAL)) $(CPPFLAGS)
 LDLIBS   = -lm
 PREFIX  ?= /usr/local
 
-# Build variant: where objects (O) and programs (B) go.
+# Build variant: where objects (O) and programs (B) go; each precision has
+# its own, so objects of the two are never mixed.
+ifeq ($(REAL),double)
+O ?= build/double/obj
+B ?= build/double/bin
+else
 O ?= build/obj
 B ?= bin
+endif
 
 PROGS = tensordump vocab encode decode rnn-init rnn-fwd rnn-bwd adagrad \
         sample score feed
@@ -59,7 +65,7 @@ $(B)/%: $(O)/bin-%.o $(O)/libcharnn.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libcharnn.a $(LDLIBS)
 
 double:
-	$(MAKE) O=build/double/obj B=build/double/bin REAL=double
+	$(MAKE) REAL=double
 
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
            -fno-omit-frame-pointer
