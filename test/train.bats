@@ -135,3 +135,15 @@ scalar() {
 		"$BATS_TEST_TMPDIR/c.t" < "$BATS_TEST_TMPDIR/back.t"
 	[ "$stderr" = "feed: <stdin>: step 7 came back when 0 was expected" ]
 }
+
+@test "feed: --help prints usage on stdout and exits 0" {
+	run -0 --separate-stderr feed --help
+	[[ "${lines[0]}" == "usage: feed "* ]]
+	[ -z "$stderr" ]
+}
+
+@test "train: progress lines give iteration, loss, smoothed loss, validation, speed and time left" {
+	run -0 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/p" -H 8 -n 40 -p 20 -e 20 -S 0
+	grep -qE '^iter 20  loss [0-9.]+  smooth [0-9.]+  val [0-9.]+ bpc  [0-9]+ char/s  eta [0-9]+:[0-9]{2}:[0-9]{2}$' <<< "$stderr"
+	grep -qE '^iter 40  loss ' <<< "$stderr"
+}
