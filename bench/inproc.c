@@ -82,13 +82,7 @@ int main(int argc, char **argv)
 			pos = 0;
 			memset(h, 0, (size_t)B * H * sizeof *h);
 		}
-		for (int b = 0; b < B; b++) {
-			cursor_read(&cur[b], (uint64_t)b * L + pos, run, (size_t)T + 1);
-			for (int t = 0; t < T; t++) {
-				x[(size_t)t * B + b] = run[t];
-				y[(size_t)t * B + b] = run[t + 1];
-			}
-		}
+		corpus_window(cur, B, L, pos, T, x, y, run);
 		if (ref) {
 			last = rnn_forward_ref(&P, T, B, x, y, h, hs, ps, loss);
 			rnn_backward_ref(&G, dh0, &P, T, B, x, y, h, hs, ps, scratch);

@@ -428,14 +428,7 @@ int main(int argc, char **argv)
 			s.pos = 0;
 			memset(s.h, 0, (size_t)o.B * (size_t)H * sizeof *s.h);
 		}
-		for (int b = 0; b < o.B; b++) {
-			cursor_read(&cur[b], (uint64_t)b * L + (uint64_t)s.pos, run,
-				    (size_t)o.T + 1);
-			for (int t = 0; t < o.T; t++) {
-				x[(size_t)t * o.B + b] = run[t];
-				y[(size_t)t * o.B + b] = run[t + 1];
-			}
-		}
+		corpus_window(cur, o.B, L, (uint64_t)s.pos, o.T, x, y, run);
 		int64_t step = s.iter;
 		ts_write_frame(&out, "window", 4);
 		ts_write_tensor(&out, "x", TS_I32, 2, xdims, x);

@@ -166,3 +166,15 @@ void cursor_read(struct corpus_cursor *k, uint64_t pos, int32_t *dst, size_t n)
 		n -= m;
 	}
 }
+
+void corpus_window(struct corpus_cursor *cur, int B, uint64_t L, uint64_t pos, int T,
+		   int32_t *x, int32_t *y, int32_t *run)
+{
+	for (int b = 0; b < B; b++) {
+		cursor_read(&cur[b], (uint64_t)b * L + pos, run, (size_t)T + 1);
+		for (int t = 0; t < T; t++) {
+			x[(size_t)t * B + b] = run[t];
+			y[(size_t)t * B + b] = run[t + 1];
+		}
+	}
+}

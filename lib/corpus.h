@@ -64,4 +64,11 @@ void cursor_free(struct corpus_cursor *k);
  * cheap when reads move forward through the text. */
 void cursor_read(struct corpus_cursor *k, uint64_t pos, int32_t *dst, size_t n);
 
+/* The training window at position pos of each of B slices of L characters
+ * (slice b starts at b*L; cursor cur[b] reads it): x (T,B) the inputs and y
+ * (T,B) the targets, the characters after them. run is scratch of T+1
+ * indices. pos + T + 1 <= L. */
+void corpus_window(struct corpus_cursor *cur, int B, uint64_t L, uint64_t pos, int T,
+		   int32_t *x, int32_t *y, int32_t *run);
+
 #endif

@@ -11,6 +11,14 @@ setup() {
 	TRAIN="$TOP/pipelines/train"
 }
 
+# Vocabulary v.t, encoded corpus $2 and a model m.t of H 4 in the test's
+# directory, from text file $1.
+prepare() {
+	vocab "$1" > "$BATS_TEST_TMPDIR/v.t"
+	encode "$BATS_TEST_TMPDIR/v.t" "$1" > "$2"
+	rnn-init -H 4 "$BATS_TEST_TMPDIR/v.t" > "$BATS_TEST_TMPDIR/m.t"
+}
+
 # The scalar i64 tensor $2 of the stream in file $1.
 scalar() {
 	tensordump -a "$1" | awk -v n="$2" '$1 == "tensor" && $2 == n { getline; print $1; exit }'
@@ -104,27 +112,21 @@ scalar() {
 
 @test "feed: a corpus too short for the window is an error" {
 	printf 'abcabc' > "$BATS_TEST_TMPDIR/s.txt"
-	vocab "$BATS_TEST_TMPDIR/s.txt" > "$BATS_TEST_TMPDIR/v.t"
-	encode "$BATS_TEST_TMPDIR/v.t" "$BATS_TEST_TMPDIR/s.txt" > "$BATS_TEST_TMPDIR/s.t"
-	rnn-init -H 4 "$BATS_TEST_TMPDIR/v.t" > "$BATS_TEST_TMPDIR/m.t"
+	prepare "$BATS_TEST_TMPDIR/s.txt" "$BATS_TEST_TMPDIR/s.t"
 	run -1 --separate-stderr feed -i "$BATS_TEST_TMPDIR/m.t" -w "$BATS_TEST_TMPDIR/ws.t" \
 		"$BATS_TEST_TMPDIR/s.t" < /dev/null
 	[ "$stderr" = "feed: $BATS_TEST_TMPDIR/s.t: 6 training characters are too few for 1 sequences of windows of 25" ]
 }
 
 @test "feed: a loop that closes early is an error, not a hang" {
-	vocab "$C" > "$BATS_TEST_TMPDIR/v.t"
-	encode "$BATS_TEST_TMPDIR/v.t" "$C" > "$BATS_TEST_TMPDIR/c.t"
-	rnn-init -H 4 "$BATS_TEST_TMPDIR/v.t" > "$BATS_TEST_TMPDIR/m.t"
+	prepare "$C" "$BATS_TEST_TMPDIR/c.t"
 	run -1 --separate-stderr feed -i "$BATS_TEST_TMPDIR/m.t" -w "$BATS_TEST_TMPDIR/ws.t" \
 		"$BATS_TEST_TMPDIR/c.t" < /dev/null
 	[ "$stderr" = "feed: <stdin>: the loop closed before iteration 1 came back" ]
 }
 
 @test "feed: a feedback frame from another step is an error" {
-	vocab "$C" > "$BATS_TEST_TMPDIR/v.t"
-	encode "$BATS_TEST_TMPDIR/v.t" "$C" > "$BATS_TEST_TMPDIR/c.t"
-	rnn-init -H 4 "$BATS_TEST_TMPDIR/v.t" > "$BATS_TEST_TMPDIR/m.t"
+	prepare "$C" "$BATS_TEST_TMPDIR/c.t"
 	tensordump -r > "$BATS_TEST_TMPDIR/back.t" <<-'EOF'
 	frame step
 	tensor loss f32 [1] 1
