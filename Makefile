@@ -37,12 +37,13 @@ PROGS = tensordump vocab encode decode rnn-init rnn-fwd rnn-bwd adagrad \
         sample score feed
 
 # lib/, one concern a file: errors and arguments, the stream format, text,
-# the model and its kernels (one file per instruction set), the corpus.
+# the model and its kernels (one file per instruction set), the workspace's
+# step count, the corpus.
 LIBOBJS = $(O)/err.o $(O)/arg.o $(O)/afile.o \
           $(O)/crc32.o $(O)/ts.o $(O)/tsmap.o \
           $(O)/utf8.o $(O)/textio.o $(O)/vocab.o \
           $(O)/rng.o $(O)/rnn.o $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o \
-          $(O)/model.o $(O)/gen.o $(O)/corpus.o
+          $(O)/model.o $(O)/stepsync.o $(O)/gen.o $(O)/corpus.o
 
 BINS = $(PROGS:%=$(B)/%)
 
@@ -107,7 +108,7 @@ clean:
 
 # Test and benchmark programs: test/NAME.c -> $(O)/test/NAME, bench/NAME.c ->
 # $(O)/bench/NAME, linked like the programs.
-TESTPROGS  = $(O)/test/gradcheck $(O)/test/kernels
+TESTPROGS  = $(O)/test/gradcheck $(O)/test/kernels $(O)/test/crc
 BENCHPROGS = $(O)/bench/inproc $(O)/bench/kernels $(O)/bench/crc $(O)/bench/runstat
 testprogs: $(TESTPROGS)
 benchprogs: $(BENCHPROGS)

@@ -8,7 +8,8 @@
  * gradients dropped. A frame without memory uses the program's own, which
  * starts at zero and lasts as long as the program. With -w everything lives
  * in the workspace, updated in place, and the frame goes out as "step" with
- * nothing consumed. See formats/model.md.
+ * nothing consumed; then the workspace's step count goes up by one, which
+ * lets rnn-fwd -w start the next window. See formats/model.md.
  *
  * Legend: V vocab, H hidden. */
 #include <stdio.h>
@@ -20,7 +21,9 @@
 #include "err.h"
 #include "model.h"
 #include "rnn.h"
+#include "stepsync.h"
 #include "ts.h"
+#include "tsmap.h"
 
 static void usage(void)
 {
@@ -36,6 +39,7 @@ static void help(void)
 	     "  -l LR         learning rate (0.1)\n"
 	     "  -w WORKSPACE  parameters, gradients and memory from the training\n"
 	     "                workspace, updated in place; writes a frame \"step\"\n"
+	     "                and counts the update in the workspace's step\n"
 	     "Without -w every frame carries Wxh..by and dWxh..dby; a frame without\n"
 	     "mWxh..mby uses memory that this program keeps from frame to frame.");
 	efshut_stdout();
@@ -43,6 +47,16 @@ static void help(void)
 
 /* P -= lr * G / sqrt(M + 1e-8) after M += G * G, tensor by tensor, since
  * the five may lie anywhere (in a frame, a mapping or one block). */
+/* The workspace's count of updates (frame adagrad, tensor step), or NULL if
+ * it keeps none. */
+static int64_t *step_counter(const struct model_src *src)
+{
+	struct ts_tensor *c = ts_map_find(&src->map, "adagrad", "step");
+	if (c && (c->dtype != TS_I64 || c->count != 1))
+		eprintf("%s: frame 'adagrad': tensor 'step' must be an i64 scalar", src->path);
+	return c ? c->data : NULL;
+}
+
 static void update(const struct rnn_params *P, const struct rnn_params *M,
 		   const struct rnn_params *G, real lr)
 {
@@ -60,6 +74,7 @@ int main(int argc, char **argv)
 	struct model_src src = { 0 };
 	struct rnn_params own = { 0 };	/* memory for frames that bring none */
 	struct rnn_params G = { 0 }, M = { 0 };
+	int64_t *count = NULL;	/* the workspace's step */
 	int c;
 	real lr = (real)0.1;
 
@@ -104,9 +119,24 @@ int main(int argc, char **argv)
 				if (!model_from_map(&M, &src.map, "adagrad", "m"))
 					eprintf("%s: frame 'adagrad': no tensor 'mWxh'", src.path);
 				model_check_same(&P, &M, src.path, "frame 'adagrad'");
+				count = step_counter(&src);
 			}
+			/* The frame's step (feed's iteration) must be the
+			 * update the workspace is due for. */
+			struct ts_tensor *t = ts_frame_find(&f, "step");
+			int64_t n = count ? step_load(count) : 0;
+			if (count && t && (t->dtype != TS_I64 || t->count != 1))
+				eprintf("%s: frame '%s': tensor 'step' must be an i64 scalar",
+					r.path, f.name);
+			if (count && t && *(int64_t *)t->data != n)
+				eprintf("%s: gradients of step %lld, but the parameters in %s are at step %lld",
+					r.path, (long long)*(int64_t *)t->data, src.path, (long long)n);
 			update(&P, &M, &G, lr);
+			/* The frame first (so the data stage never waits for
+			 * it), then the count that lets the next window in. */
 			model_write_pass(&w, "step", &f, NULL, NULL, 0);
+			if (count)
+				step_store(count, n + 1);
 			ts_frame_free(&f);
 			continue;
 		}

@@ -2,10 +2,15 @@
  *
  * feed cuts an encoded corpus into training windows and writes them, one
  * "window" frame per iteration, to rnn-fwd; the last stage (adagrad) sends a
- * "step" frame back through a named pipe, and only then does feed send the
- * next window, so the loop is synchronous and exactly min-char-rnn's:
+ * "step" frame back through a named pipe:
  *
  *   feed ... < loop | rnn-fwd -w ws | rnn-bwd -w ws | adagrad -w ws > loop
+ *
+ * Windows go out ahead of the steps that come back (rnn-fwd -w waits for
+ * each window's parameters in the workspace), so the loop's critical path is
+ * rnn-fwd, rnn-bwd, adagrad and feed runs only now and then. It stops
+ * sending, and waits for every step to come back, before it checkpoints,
+ * samples or validates: then the loop is idle and the workspace still.
  *
  * It creates the workspace the stages share (parameters, Adagrad memory,
  * gradients), carries the hidden state from window to window, keeps the
@@ -14,10 +19,16 @@
  * run resumes exactly. See formats/model.md and pipelines/train.
  *
  * Legend: V vocab, H hidden, T steps per window, B sequences side by side. */
+#define _GNU_SOURCE	/* F_SETPIPE_SZ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,10 +43,15 @@
 #include "tsmap.h"
 #include "vocab.h"
 
-enum { CURSOR_CAP = 4096 };	/* indices buffered per sequence */
+enum {
+	CURSOR_CAP = 4096,	/* indices buffered per sequence */
+	AHEAD = 64,		/* windows out at once, by default (-a) */
+	AHEAD_MAX = 4096
+};
 
 struct opts {
 	int T, B;
+	int ahead;		/* at most this many windows out at once */
 	long long iters;	/* stop after this many iterations (0: never) */
 	long long ckpt_every, sample_every, val_every, progress_every;
 	long long sample_len, val_max;
@@ -56,7 +72,7 @@ struct state {
 
 static void usage(void)
 {
-	fputs("usage: feed [-T steps] [-B batch] [-n iters] [-k every] [-o ckpt]\n"
+	fputs("usage: feed [-T steps] [-B batch] [-a ahead] [-n iters] [-k every] [-o ckpt]\n"
 	      "            [-L log] [-S every] [-N chars] [-v frac] [-e every]\n"
 	      "            [-E chars] [-p every] [-s seed] (-i MODEL | -r CKPT)\n"
 	      "            -w WORKSPACE CORPUS\n", stderr);
@@ -74,6 +90,8 @@ static void help(void)
 	     "  -w FILE       workspace to create, shared with rnn-fwd/rnn-bwd/adagrad -w\n"
 	     "  -T N          steps per window (25)\n"
 	     "  -B N          sequences trained side by side (1)\n"
+	     "  -a N          at most N windows out ahead of the steps back (64;\n"
+	     "                1: one at a time)\n"
 	     "  -n N          stop after iteration N (0: run until stopped; default 0)\n"
 	     "  -o FILE       checkpoint file (default: the -r file, else none)\n"
 	     "  -k N          checkpoint every N iterations (1000); always at the end\n"
@@ -150,7 +168,8 @@ static int64_t get_i64(const struct ts_frame *f, const char *name, const char *p
 }
 
 /* Read the source model (-i) or checkpoint (-r) and write the workspace:
- * frames params, adagrad and grads, all live (updated in place). Returns V,
+ * frames params, adagrad (with the step count) and grads, all live (updated
+ * in place). Returns V,
  * H; fills s from a checkpoint's state frame. */
 static void make_workspace(const struct opts *o, struct state *s, int *V, int *H)
 {
@@ -215,11 +234,16 @@ static void make_workspace(const struct opts *o, struct state *s, int *V, int *H
 	struct ts_writer w;
 	ts_wopen(&w, o->ws);
 	w.flags = TS_FLAG_LIVE;
+	w.align = 64;	/* whole cache lines for the kernels, once mapped */
 	ts_write_frame(&w, "params", 1 + MODEL_NTENSORS);
 	ts_write_copy(&w, vocab);
 	model_write(&w, &P, "");
-	ts_write_frame(&w, "adagrad", MODEL_NTENSORS);
+	/* The count of updates, which adagrad -w advances and rnn-fwd -w
+	 * waits for. */
+	int64_t step = s->iter;
+	ts_write_frame(&w, "adagrad", MODEL_NTENSORS + 1);
 	model_write(&w, &M, "m");
+	ts_write_tensor(&w, "step", TS_I64, 0, NULL, &step);
 	ts_write_frame(&w, "grads", MODEL_NTENSORS);
 	model_write(&w, &G, "d");
 	/* Room for the activations, so that rnn-fwd -w hands them to rnn-bwd -w
@@ -311,9 +335,22 @@ static double validate(const struct rnn_params *P, const struct corpus *c,
 	return nats / (double)(n - 1) / log(2.0);
 }
 
+/* The progress line, when one is due after iteration s->iter (every -p
+ * iterations, or once a second, and at the end). */
+struct pace {
+	double t0, tlast;	/* start, last line */
+	long long first;	/* iteration at the start */
+};
+
 static void progress(const struct opts *o, const struct state *s, double loss,
-		     double val, double rate)
+		     double val, struct pace *p)
 {
+	double t = now();
+	int due = o->progress_every ? s->iter % o->progress_every == 0 : t - p->tlast >= 1;
+	if (!due && s->iter != o->iters)
+		return;
+	p->tlast = t;
+	double rate = (double)(s->iter - p->first) * o->T * o->B / (t - p->t0 > 0 ? t - p->t0 : 1e-9);
 	char eta[32] = "";
 	if (o->iters && rate > 0) {
 		long long sec = (long long)((o->iters - s->iter) * (double)o->T * o->B / rate);
@@ -327,19 +364,184 @@ static void progress(const struct opts *o, const struct state *s, double loss,
 		s->iter, loss, s->smooth, vs, rate, eta);
 }
 
+/* The first iteration after iter at which feed acts with the loop idle: a
+ * checkpoint, a sample, a validation, or the end. */
+static long long next_stop(const struct opts *o, long long iter, int validating)
+{
+	long long stop = o->iters ? o->iters : LLONG_MAX;
+	const long long every[3] = { o->ckpt_every, o->sample_every,
+				     validating ? o->val_every : 0 };
+	for (int i = 0; i < 3; i++) {
+		/* every and iter are below 2^62: no overflow */
+		long long next = every[i] > 0 ? (iter / every[i] + 1) * every[i] : LLONG_MAX;
+		if (next < stop)
+			stop = next;
+	}
+	return stop;
+}
+
+/* The loop as feed sees it: windows out on stdout, steps back on stdin. */
+struct loop {
+	struct ts_writer out;
+	struct ts_reader in;
+	long long sent;		/* windows sent (state.iter of them are back) */
+	int ahead;		/* windows that may be out at once */
+	int ahead_max;		/* -a */
+	int send_h0;		/* the next window carries h0 (else rnn-fwd's) */
+	size_t back_bytes;	/* the largest step frame back so far */
+	int out_flags;		/* stdout's file status flags at the start */
+	/* The window being cut. */
+	int T, B, H;
+	uint64_t L;		/* characters in each sequence's slice */
+	struct corpus_cursor *cur;	/* (B) */
+	int32_t *x, *y, *run;	/* (T,B), (T,B), (T+1) */
+	real *zeros;		/* (B,H) */
+};
+
+/* stdout is full: wait until rnn-fwd takes more, but not for ever if the
+ * loop is broken (stdin at its end: no step will come back). */
+static void stalled(struct ts_writer *w)
+{
+	struct pollfd p[2] = { { .fd = w->fd, .events = POLLOUT }, { .fd = 0, .events = 0 } };
+	while (poll(p, 2, -1) < 0)
+		if (errno != EINTR)
+			eprintf("poll:");
+	if (!(p[0].revents & POLLOUT) && (p[1].revents & (POLLHUP | POLLERR)))
+		eprintf("<stdin>: the loop closed while windows were on their way");
+}
+
+/* Open the loop's ends. Writing to a pipe, feed never blocks in write(2),
+ * so that a broken loop is noticed (stalled). */
+static void loop_open(struct loop *lp)
+{
+	struct stat st;
+	ts_wopen(&lp->out, NULL);
+	ts_ropen(&lp->in, NULL);
+	lp->out_flags = -1;
+	if (fstat(1, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (lp->out_flags = fcntl(1, F_GETFL)) >= 0 &&
+	    fcntl(1, F_SETFL, lp->out_flags | O_NONBLOCK) == 0)
+		lp->out.stalled = stalled;
+}
+
+static void loop_close(struct loop *lp)
+{
+	ts_wflush(&lp->out);
+	if (lp->out_flags >= 0)
+		(void)fcntl(1, F_SETFL, lp->out_flags);
+	ts_wclose(&lp->out);
+	ts_rclose(&lp->in);
+}
+
+/* Size the loop once the first step is back (so every stage has its ends
+ * open): as many windows out at once as the pipe back holds steps twice
+ * over, so adagrad never waits to write one, at most -a; and a small
+ * pipe to rnn-fwd, so that feed, blocked on it, wakes once per few windows
+ * rather than once per step that comes back. Not reading a pipe, the loop
+ * stays synchronous. */
+static void loop_size(struct loop *lp)
+{
+	struct stat st;
+	lp->ahead = 1;
+	if (fstat(lp->in.fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return;
+#if defined(F_GETPIPE_SZ) && defined(F_SETPIPE_SZ)
+	int cap = fcntl(lp->in.fd, F_GETPIPE_SZ);
+	if (cap > 0) {
+		size_t n = (size_t)cap / 2 / lp->back_bytes;
+		lp->ahead = n < 1 ? 1 : n > (size_t)lp->ahead_max ? lp->ahead_max : (int)n;
+	}
+	size_t window = 2 * (size_t)lp->T * (size_t)lp->B * sizeof(int32_t) + 256;
+	size_t want = 2 * window > 8192 ? 2 * window : 8192;
+	if (fstat(1, &st) == 0 && S_ISFIFO(st.st_mode) && want <= INT_MAX)
+		(void)fcntl(1, F_SETPIPE_SZ, (int)want);
+#endif
+}
+
+/* Cut window lp->sent by min-char-rnn's schedule and send it: a window that
+ * would reach the end of the slice sends the position back to the start
+ * and the hidden state to zeros. Only then, and for the first window, does
+ * the frame carry h0: otherwise rnn-fwd starts from the last window's hT. */
+static void send_window(struct loop *lp, struct state *s)
+{
+	const real *h0 = lp->send_h0 ? s->h : NULL;
+	if ((uint64_t)s->pos + (uint64_t)lp->T + 1 >= lp->L) {
+		s->pos = 0;
+		h0 = lp->zeros;
+	}
+	corpus_window(lp->cur, lp->B, lp->L, (uint64_t)s->pos, lp->T, lp->x, lp->y, lp->run);
+	const uint64_t xdims[2] = { (uint64_t)lp->T, (uint64_t)lp->B };
+	const uint64_t hdims[2] = { (uint64_t)lp->B, (uint64_t)lp->H };
+	int64_t step = lp->sent;
+	ts_write_frame(&lp->out, "window", h0 ? 4 : 3);
+	ts_write_tensor(&lp->out, "x", TS_I32, 2, xdims, lp->x);
+	ts_write_tensor(&lp->out, "y", TS_I32, 2, xdims, lp->y);
+	if (h0)
+		ts_write_tensor(&lp->out, "h0", TS_REAL, 2, hdims, h0);
+	ts_write_tensor(&lp->out, "step", TS_I64, 0, NULL, &step);
+	lp->send_h0 = 0;
+	s->pos += lp->T;
+	lp->sent++;
+}
+
+/* Read the step that comes back for window s->iter and account for it: the
+ * loss (which must be finite), the hidden state, the smoothed loss and the
+ * log line. Returns the window's loss, the mean over the B sequences. */
+static double take_step(struct loop *lp, struct state *s, FILE *log)
+{
+	struct ts_frame f;
+	uint64_t at = lp->in.off;
+	if (!ts_read_frame(&lp->in, &f))
+		eprintf("<stdin>: the loop closed before iteration %lld came back",
+			s->iter + 1);
+	struct ts_tensor *tl = ts_frame_find(&f, "loss");
+	struct ts_tensor *th = ts_frame_find(&f, "hT");
+	if (get_i64(&f, "step", "<stdin>") != s->iter)
+		eprintf("<stdin>: step %lld came back when %lld was expected",
+			(long long)get_i64(&f, "step", "<stdin>"), s->iter);
+	if (!tl || tl->dtype != TS_REAL || tl->count != (uint64_t)lp->B)
+		eprintf("<stdin>: frame '%s': tensor 'loss' must be %s (%d)",
+			f.name, ts_dtype_name(TS_REAL), lp->B);
+	if (!th || th->dtype != TS_REAL ||
+	    th->count != (uint64_t)lp->B * (uint64_t)lp->H)
+		eprintf("<stdin>: frame '%s': tensor 'hT' must be %s (%d,%d)",
+			f.name, ts_dtype_name(TS_REAL), lp->B, lp->H);
+	double loss = 0;
+	for (int b = 0; b < lp->B; b++)
+		loss += ((real *)tl->data)[b];
+	loss /= lp->B;
+	if (!isfinite(loss))
+		eprintf("loss is %s at iteration %lld; stopped, the last good "
+			"checkpoint is kept", isnan(loss) ? "NaN" : "infinite", s->iter + 1);
+	memcpy(s->h, th->data, th->nbytes);
+	ts_frame_free(&f);
+
+	s->smooth = s->smooth * 0.999 + loss * 0.001;
+	s->iter++;
+	if (log)
+		fprintf(log, "%lld %.6f %.6f\n", s->iter, loss, s->smooth);
+	size_t bytes = (size_t)(lp->in.off - at);
+	if (bytes > lp->back_bytes) {
+		lp->back_bytes = bytes;
+		loop_size(lp);
+	}
+	return loss;
+}
+
 static void parse(struct opts *o, int argc, char **argv)
 {
-	*o = (struct opts){ .T = 25, .B = 1, .ckpt_every = 1000, .sample_every = 1000,
+	*o = (struct opts){ .T = 25, .B = 1, .ahead = AHEAD, .ckpt_every = 1000, .sample_every = 1000,
 			    .val_every = 1000, .sample_len = 200, .val_max = 100000,
 			    .seed = 1 };
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (is_help(argv[i]))
 			help();
 	int c;
-	while ((c = getopt(argc, argv, "T:B:n:k:o:L:S:N:v:e:E:p:s:i:r:w:")) != -1) {
+	while ((c = getopt(argc, argv, "T:B:a:n:k:o:L:S:N:v:e:E:p:s:i:r:w:")) != -1) {
 		switch (c) {
 		case 'T': o->T = (int)estrtonum(optarg, 1, 1 << 16, "-T"); break;
 		case 'B': o->B = (int)estrtonum(optarg, 1, 1 << 16, "-B"); break;
+		case 'a': o->ahead = (int)estrtonum(optarg, 1, AHEAD_MAX, "-a"); break;
 		case 'n': o->iters = estrtonum(optarg, 0, 1LL << 62, "-n"); break;
 		case 'k': o->ckpt_every = estrtonum(optarg, 1, 1LL << 62, "-k"); break;
 		case 'o': o->ckpt = optarg; break;
@@ -405,67 +607,37 @@ int main(int argc, char **argv)
 		eprintf("%s:", o.log);
 
 	size_t TB = (size_t)o.T * (size_t)o.B;
-	int32_t *x = emalloc(TB * sizeof *x), *y = emalloc(TB * sizeof *y);
-	int32_t *run = emalloc(((size_t)o.T + 1) * sizeof *run);
-	struct corpus_cursor *cur = emalloc((size_t)o.B * sizeof *cur);
+	struct loop lp = { .sent = s.iter, .ahead = 1, .ahead_max = o.ahead, .send_h0 = 1,
+			   .T = o.T, .B = o.B, .H = H, .L = L };
+	lp.x = emalloc(TB * sizeof *lp.x);
+	lp.y = emalloc(TB * sizeof *lp.y);
+	lp.run = emalloc(((size_t)o.T + 1) * sizeof *lp.run);
+	lp.zeros = ecalloc((size_t)o.B * (size_t)H, sizeof *lp.zeros);
+	lp.cur = emalloc((size_t)o.B * sizeof *lp.cur);
 	for (int b = 0; b < o.B; b++)
-		cursor_init(&cur[b], &corpus, CURSOR_CAP);
-	uint64_t xdims[2] = { (uint64_t)o.T, (uint64_t)o.B };
-	uint64_t hdims[2] = { (uint64_t)o.B, (uint64_t)H };
+		cursor_init(&lp.cur[b], &corpus, CURSOR_CAP);
+	loop_open(&lp);
 
-	struct ts_writer out;
-	struct ts_reader in;
-	ts_wopen(&out, NULL);
-	ts_ropen(&in, NULL);
-
-	long long first = s.iter, last_ckpt = s.iter;
-	double t0 = now(), tlast = t0, val = -1, loss = 0;
+	long long last_ckpt = s.iter;
+	struct pace pace = { .t0 = now(), .first = s.iter };
+	pace.tlast = pace.t0;
+	double val = -1, loss = 0;
 	while (!o.iters || s.iter < o.iters) {
-		/* min-char-rnn's schedule: a window that would reach the end of
-		 * the slice sends the data pointer back to the start and resets
-		 * the hidden state. */
-		if ((uint64_t)s.pos + (uint64_t)o.T + 1 >= L) {
-			s.pos = 0;
-			memset(s.h, 0, (size_t)o.B * (size_t)H * sizeof *s.h);
+		/* Windows out, steps back, up to the next stop; a step that
+		 * has come back is taken before another window goes out. */
+		long long stop = next_stop(&o, s.iter, nval > 1);
+		while (s.iter < stop) {
+			if (lp.sent < stop && lp.sent - s.iter < lp.ahead &&
+			    (lp.sent == s.iter || !ts_rready(&lp.in))) {
+				send_window(&lp, &s);
+				continue;
+			}
+			loss = take_step(&lp, &s, log);
+			if (s.iter < stop)
+				progress(&o, &s, loss, val, &pace);
 		}
-		corpus_window(cur, o.B, L, (uint64_t)s.pos, o.T, x, y, run);
-		int64_t step = s.iter;
-		ts_write_frame(&out, "window", 4);
-		ts_write_tensor(&out, "x", TS_I32, 2, xdims, x);
-		ts_write_tensor(&out, "y", TS_I32, 2, xdims, y);
-		ts_write_tensor(&out, "h0", TS_REAL, 2, hdims, s.h);
-		ts_write_tensor(&out, "step", TS_I64, 0, NULL, &step);
-
-		struct ts_frame f;
-		if (!ts_read_frame(&in, &f))
-			eprintf("<stdin>: the loop closed before iteration %lld came back",
-				s.iter + 1);
-		struct ts_tensor *tl = ts_frame_find(&f, "loss");
-		struct ts_tensor *th = ts_frame_find(&f, "hT");
-		if (get_i64(&f, "step", "<stdin>") != step)
-			eprintf("<stdin>: step %lld came back when %lld was expected",
-				(long long)get_i64(&f, "step", "<stdin>"), (long long)step);
-		if (!tl || tl->dtype != TS_REAL || tl->count != (uint64_t)o.B)
-			eprintf("<stdin>: frame '%s': tensor 'loss' must be %s (%d)",
-				f.name, ts_dtype_name(TS_REAL), o.B);
-		if (!th || th->dtype != TS_REAL || th->count != (uint64_t)o.B * (uint64_t)H)
-			eprintf("<stdin>: frame '%s': tensor 'hT' must be %s (%d,%d)",
-				f.name, ts_dtype_name(TS_REAL), o.B, H);
-		loss = 0;
-		for (int b = 0; b < o.B; b++)
-			loss += ((real *)tl->data)[b];
-		loss /= o.B;
-		if (!isfinite(loss))
-			eprintf("loss is %s at iteration %lld; stopped, the last good "
-				"checkpoint is kept", isnan(loss) ? "NaN" : "infinite", s.iter + 1);
-		memcpy(s.h, th->data, th->nbytes);
-		ts_frame_free(&f);
-
-		s.smooth = s.smooth * 0.999 + loss * 0.001;
-		s.pos += o.T;
-		s.iter++;
-		if (log)
-			fprintf(log, "%lld %.6f %.6f\n", s.iter, loss, s.smooth);
+		/* The loop is idle: the workspace holds the parameters after
+		 * iteration s.iter, and s its state. */
 		if (s.iter % o.ckpt_every == 0) {
 			/* The log holds every iteration the checkpoint has. */
 			if (log && fflush(log))
@@ -474,23 +646,27 @@ int main(int argc, char **argv)
 			last_ckpt = s.iter;
 		}
 		if (o.sample_every && s.iter % o.sample_every == 0)
-			sample_text(&P, &vocab, s.h, y[(size_t)(o.T - 1) * o.B], o.sample_len,
+			sample_text(&P, &vocab, s.h, lp.y[(size_t)(o.T - 1) * o.B], o.sample_len,
 				    &s.rng, s.iter);
 		if (nval > 1 && s.iter % o.val_every == 0)
 			val = validate(&P, &corpus, ntrain, nval);
-		double t = now();
-		int due = o.progress_every ? s.iter % o.progress_every == 0 : t - tlast >= 1;
-		if (due || s.iter == o.iters) {
-			progress(&o, &s, loss, val, (double)(s.iter - first) * (double)TB /
-						    (t - t0 > 0 ? t - t0 : 1e-9));
-			tlast = t;
-		}
+		progress(&o, &s, loss, val, &pace);
 	}
 	if (last_ckpt != s.iter)
 		checkpoint(&o, &ws, &s, H);
 	if (log && (fflush(log) || ferror(log) || fclose(log)))
 		eprintf("%s: write error:", o.log);
-	ts_wclose(&out);
-	ts_rclose(&in);
+	loop_close(&lp);
+	for (int b = 0; b < o.B; b++)
+		cursor_free(&lp.cur[b]);
+	free(lp.cur);
+	free(lp.x);
+	free(lp.y);
+	free(lp.run);
+	free(lp.zeros);
+	free(s.h);
+	vocab_free(&vocab);
+	ts_map_close(&ws);
+	corpus_close(&corpus);
 	return 0;
 }

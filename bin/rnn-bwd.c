@@ -101,6 +101,8 @@ int main(int argc, char **argv)
 		struct model_window win;
 		model_src_params(&src, &P, &f, r.path);
 		model_window(&win, &f, &P, r.path);
+		if (!win.h0)
+			model_need(&f, "h0", r.path);	/* dies: dWhh needs it */
 		uint64_t T = (uint64_t)win.T, B = (uint64_t)win.B;
 		uint64_t H = (uint64_t)P.H, V = (uint64_t)P.V;
 		const uint64_t hsd[3] = { T, B, H }, psd[3] = { T, B, V };

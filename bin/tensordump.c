@@ -186,7 +186,8 @@ static void put_name(const char *s)
 	}
 }
 
-/* "tensor NAME DTYPE [D0 D1 ...]" and " live" if so, without the newline. */
+/* "tensor NAME DTYPE [D0 D1 ...]", " live" if so and " pad N" if the data
+ * is padded, without the newline. */
 static void put_tensor_line(const struct ts_tensor *t)
 {
 	fputs("tensor ", stdout);
@@ -197,6 +198,8 @@ static void put_tensor_line(const struct ts_tensor *t)
 	putchar(']');
 	if (t->flags & TS_FLAG_LIVE)
 		fputs(" live", stdout);
+	if (t->pad)
+		printf(" pad %u", t->pad);
 }
 
 /* Where values go on the page: one row of the last dimension per line,
@@ -742,6 +745,7 @@ static void end_frame(struct parser *ps)
 		for (uint32_t i = 0; i < ps->ntensors; i++) {
 			struct ts_tensor *t = &ps->held[i].t;
 			ps->w.flags = t->flags;
+			ps->w.pad = t->pad;
 			ts_write_tensor(&ps->w, t->name, t->dtype, t->rank, t->dims, t->data);
 			free(t->data);
 		}
@@ -781,8 +785,8 @@ static void frame_line(struct parser *ps)
 		ts_write_frame(&ps->w, name, (uint32_t)count);
 }
 
-/* "tensor NAME DTYPE [DIMS] [live]" after its first word; values may follow
- * on the same line. */
+/* "tensor NAME DTYPE [DIMS] [live] [pad N]" after its first word; values may
+ * follow on the same line. */
 static void tensor_line(struct parser *ps)
 {
 	struct ts_tensor t = { 0 };
@@ -842,9 +846,27 @@ static void tensor_line(struct parser *ps)
 		t.flags = TS_FLAG_LIVE;
 	else
 		ps->p = rest;	/* values, on the same line */
+	rest = ps->p;
+	if ((s = word(ps, &n, 0)) != NULL && is_word(s, n, "pad")) {
+		unsigned long k = 0;
+		if ((s = word(ps, &n, 0)) == NULL)
+			perr(ps, "tensor '%s': pad without a count", t.name);
+		for (size_t i = 0; i < n && k <= TS_MAX_PAD; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				perr(ps, "tensor '%s': bad pad count '%s'", t.name, show(s, n));
+			k = 10 * k + (unsigned long)(s[i] - '0');
+		}
+		if (k > TS_MAX_PAD)
+			perr(ps, "tensor '%s': pad %s words (limit %d)", t.name, show(s, n),
+			     TS_MAX_PAD);
+		t.pad = (unsigned)k;
+	} else {
+		ps->p = rest;
+	}
 
 	if (ps->declared >= 0) {
 		ps->w.flags = t.flags;
+		ps->w.pad = t.pad;
 		ts_begin_tensor(&ps->w, t.name, t.dtype, t.rank, t.dims);
 	} else {
 		if (ps->ntensors == ps->nheld) {

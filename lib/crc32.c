@@ -57,7 +57,8 @@ uint32_t crc32_tables(uint32_t crc, const void *p, size_t n)
 
 #define FAST __attribute__((target("pclmul,sse4.1")))
 
-/* Fold n bytes (n >= 64, a multiple of 16) into the bare register c. */
+/* Fold n bytes (n >= 16, a multiple of 16) into the bare register c: four
+ * lanes 64 bytes at a time while there are 64, then one lane 16 at a time. */
 FAST static uint32_t crc_pclmul_raw(uint32_t c, const unsigned char *p, size_t n)
 {
 	const __m128i k1k2 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4);
@@ -65,31 +66,39 @@ FAST static uint32_t crc_pclmul_raw(uint32_t c, const unsigned char *p, size_t n
 	const __m128i k5 = _mm_set_epi64x(0, 0x163cd6124);
 	const __m128i poly = _mm_set_epi64x(0x1f7011641, 0x1db710641);
 	const __m128i mask32 = _mm_set_epi32(0, 0, 0, -1);
-
-	__m128i x1 = _mm_loadu_si128((const __m128i *)p);
-	__m128i x2 = _mm_loadu_si128((const __m128i *)(p + 16));
-	__m128i x3 = _mm_loadu_si128((const __m128i *)(p + 32));
-	__m128i x4 = _mm_loadu_si128((const __m128i *)(p + 48));
-	x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)c));
-	p += 64;
-	n -= 64;
-
-	/* Fold 512 bits forward 512 bits at a time. */
-	while (n >= 64) {
+	__m128i x1, x2;
 #define FOLD(x, k, next) \
 	x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), \
 					_mm_clmulepi64_si128(x, k, 0x11)), next)
-		FOLD(x1, k1k2, _mm_loadu_si128((const __m128i *)p));
-		FOLD(x2, k1k2, _mm_loadu_si128((const __m128i *)(p + 16)));
-		FOLD(x3, k1k2, _mm_loadu_si128((const __m128i *)(p + 32)));
-		FOLD(x4, k1k2, _mm_loadu_si128((const __m128i *)(p + 48)));
+
+	if (n >= 64) {
+		x1 = _mm_loadu_si128((const __m128i *)p);
+		x2 = _mm_loadu_si128((const __m128i *)(p + 16));
+		__m128i x3 = _mm_loadu_si128((const __m128i *)(p + 32));
+		__m128i x4 = _mm_loadu_si128((const __m128i *)(p + 48));
+		x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)c));
 		p += 64;
 		n -= 64;
+		/* Fold 512 bits forward 512 bits at a time. */
+		while (n >= 64) {
+			FOLD(x1, k1k2, _mm_loadu_si128((const __m128i *)p));
+			FOLD(x2, k1k2, _mm_loadu_si128((const __m128i *)(p + 16)));
+			FOLD(x3, k1k2, _mm_loadu_si128((const __m128i *)(p + 32)));
+			FOLD(x4, k1k2, _mm_loadu_si128((const __m128i *)(p + 48)));
+			p += 64;
+			n -= 64;
+		}
+		/* The four lanes into one. */
+		FOLD(x1, k3k4, x2);
+		FOLD(x1, k3k4, x3);
+		FOLD(x1, k3k4, x4);
+	} else {
+		x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p),
+				   _mm_cvtsi32_si128((int)c));
+		p += 16;
+		n -= 16;
 	}
-	/* Fold the four lanes into one, then the remaining 16-byte blocks. */
-	FOLD(x1, k3k4, x2);
-	FOLD(x1, k3k4, x3);
-	FOLD(x1, k3k4, x4);
+	/* The remaining 16-byte blocks. */
 	while (n >= 16) {
 		FOLD(x1, k3k4, _mm_loadu_si128((const __m128i *)p));
 		p += 16;
@@ -122,7 +131,7 @@ uint32_t crc32_update(uint32_t crc, const void *buf, size_t n)
 	uint32_t c = ~crc;
 	if (have_pclmul < 0)
 		have_pclmul = detect();
-	if (have_pclmul && n >= 64) {
+	if (have_pclmul && n >= 16) {
 		size_t m = n & ~(size_t)15;
 		c = crc_pclmul_raw(c, p, m);
 		p += m;

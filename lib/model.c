@@ -240,9 +240,12 @@ void model_window(struct model_window *win, const struct ts_frame *f,
 	win->x = indices(f, "x", x->dims, P->V, stream);
 	win->y = indices(f, "y", x->dims, P->V, stream);
 	const uint64_t hd[2] = { B, (uint64_t)P->H };
-	const struct ts_tensor *h0 = model_need(f, "h0", stream);
-	model_expect(h0, TS_REAL, 2, hd, stream);
-	win->h0 = h0->data;
+	const struct ts_tensor *h0 = ts_frame_find(f, "h0");
+	win->h0 = NULL;
+	if (h0) {
+		model_expect(h0, TS_REAL, 2, hd, stream);
+		win->h0 = h0->data;
+	}
 }
 
 void model_src_map(struct model_src *s)

@@ -51,10 +51,11 @@ struct model_window {
 	int T, B;
 	const int32_t *x;	/* (T,B) inputs, each in [0,V) */
 	const int32_t *y;	/* (T,B) targets, each in [0,V) */
-	const real *h0;		/* (B,H) hidden state before the window */
+	const real *h0;		/* (B,H) hidden state before the window, or NULL */
 };
 /* Find and check x, y and h0 of frame f for parameters P; die naming stream
- * on anything missing, misshapen or out of range. */
+ * on anything missing, misshapen or out of range. h0 may be missing (NULL):
+ * rnn-fwd then carries the previous window's last hidden state. */
 void model_window(struct model_window *win, const struct ts_frame *f,
 		  const struct rnn_params *P, const char *stream);
 

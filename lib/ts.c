@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,11 @@ static uint64_t pad8(uint64_t n)
 	return (n + 7) & ~(uint64_t)7;
 }
 
+size_t ts_header_bytes(const struct ts_tensor *t)
+{
+	return 16 + 8 * (size_t)t->rank + (size_t)pad8(strlen(t->name)) + 8 * (size_t)t->pad;
+}
+
 /* 1 if the n bytes at p are all zero: padding must be, so that a stream
  * read and written again is the same bytes. */
 static int zeros(const unsigned char *p, size_t n)
@@ -40,13 +46,19 @@ static int zeros(const unsigned char *p, size_t n)
 	return 1;
 }
 
-/* CRC-32 of a header with its CRC field (bytes 12..15) taken as zero. */
-static uint32_t header_crc(const unsigned char *h, size_t n)
+/* CRC-32 of a header with its CRC field (bytes 12..15) taken as zero: the
+ * field is zeroed first, so the header is one run of bytes. */
+static uint32_t header_crc(unsigned char *h, size_t n)
 {
-	static const unsigned char zero[4];
-	uint32_t c = crc32_update(0, h, 12);
-	c = crc32_update(c, zero, 4);
-	return crc32_update(c, h + 16, n - 16);
+	memset(h + 12, 0, 4);
+	return crc32_update(0, h, n);
+}
+
+/* 1 if the header's CRC field holds its CRC (the field is zero after). */
+static int header_ok(unsigned char *h, size_t n)
+{
+	uint32_t want = ts_get32(h + 12);
+	return header_crc(h, n) == want;
 }
 
 size_t ts_dtype_size(int dtype)
@@ -258,7 +270,7 @@ int ts_next_frame(struct ts_reader *r)
 	uint32_t count = ts_get32(h + 8);
 	size_t hlen = 16 + pad8(nlen);
 	take(r, h + 16, hlen - 16, "frame header");
-	if (header_crc(h, hlen) != ts_get32(h + 12))
+	if (!header_ok(h, hlen))
 		ts_rdie(r, start, "frame header CRC mismatch");
 	if (count > TS_MAX_COUNT)
 		ts_rdie(r, start, "frame of %u tensors (limit %d)", count, TS_MAX_COUNT);
@@ -295,7 +307,7 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t)
 	}
 	if (r->left == 0)
 		return 0;
-	unsigned char h[16 + 8 * TS_MAX_RANK + TS_MAX_NAME + 1 + 8];
+	unsigned char h[16 + 8 * TS_MAX_RANK + TS_MAX_NAME + 1 + 8 * (TS_MAX_PAD + 1)];
 	uint64_t start = r->off;
 	size_t have = fill(r, 4);
 	if (have >= 4 && memcmp(r->buf + r->pos, tensor_magic, 4) != 0)
@@ -314,9 +326,11 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t)
 		ts_rdie(r, start, "rank %d (limit 8)", t->rank);
 	if (nlen < 1 || nlen > TS_MAX_NAME)
 		ts_rdie(r, start, "tensor name of %u bytes (must be 1 to 63)", nlen);
-	if (t->flags & ~(uint32_t)TS_FLAG_LIVE)
+	if (t->flags & ~((uint32_t)TS_FLAG_LIVE | (uint32_t)TS_MAX_PAD << TS_PAD_SHIFT))
 		ts_rdie(r, start, "unknown flags 0x%x", t->flags);
-	size_t hlen = 16 + 8 * (size_t)t->rank + pad8(nlen);
+	t->pad = t->flags >> TS_PAD_SHIFT & TS_MAX_PAD;
+	t->flags &= TS_FLAG_LIVE;
+	size_t hlen = 16 + 8 * (size_t)t->rank + pad8(nlen) + 8 * (size_t)t->pad;
 	take(r, h + 16, hlen - 16, "tensor header");
 	for (int i = 0; i < t->rank; i++)
 		t->dims[i] = ts_get64(h + 16 + 8 * i);
@@ -331,7 +345,7 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t)
 	const char *bad = ts_shape_check(t);
 	if (bad)
 		ts_rdie(r, start, "tensor '%s': %s", t->name, bad);
-	if (header_crc(h, hlen) != ts_get32(h + 12))
+	if (!header_ok(h, hlen))
 		ts_rdie(r, start, "tensor header CRC mismatch");
 	r->left--;
 	r->cur = *t;
@@ -392,6 +406,14 @@ void ts_frame_free(struct ts_frame *f)
 	memset(f, 0, sizeof *f);
 }
 
+int ts_rready(struct ts_reader *r)
+{
+	if (r->pos < r->len || r->eof)
+		return 1;
+	struct pollfd p = { .fd = r->fd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0;
+}
+
 struct ts_tensor *ts_frame_find(const struct ts_frame *f, const char *name)
 {
 	for (uint32_t i = 0; i < f->n; i++)
@@ -427,6 +449,18 @@ void ts_wopen(struct ts_writer *w, const char *path)
 	w->file = a;
 }
 
+/* w's descriptor is non-blocking and full: wait until it takes more. */
+static void wwait(struct ts_writer *w)
+{
+	if (w->stalled) {
+		w->stalled(w);
+		return;
+	}
+	struct pollfd p = { .fd = w->fd, .events = POLLOUT };
+	if (poll(&p, 1, -1) < 0 && errno != EINTR)
+		eprintf("%s: poll:", w->path);
+}
+
 static void wraw(struct ts_writer *w, const void *p, size_t n)
 {
 	const char *s = p;
@@ -435,6 +469,10 @@ static void wraw(struct ts_writer *w, const void *p, size_t n)
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				wwait(w);
+				continue;
+			}
 			eprintf("%s: write error:", w->path);
 		}
 		s += k;
@@ -452,6 +490,7 @@ void ts_wflush(struct ts_writer *w)
 
 static void put(struct ts_writer *w, const void *p, size_t n)
 {
+	w->off += n;
 	if (w->len + n > w->cap) {
 		ts_wflush(w);
 		if (n >= w->cap / 2) {
@@ -522,19 +561,29 @@ void ts_begin_tensor(struct ts_writer *w, const char *name, int dtype, int rank,
 	const char *bad = ts_shape_check(&t);
 	if (bad)
 		eprintf("%s: tensor '%s': %s", w->path, name, bad);
+	static const unsigned char zero[8 * TS_MAX_PAD];
 	unsigned char h[16 + 8 * TS_MAX_RANK + TS_MAX_NAME + 1 + 8] = { 0 };
 	size_t nlen = strlen(name), hlen = 16 + 8 * (size_t)rank + pad8(nlen);
+	unsigned pad = w->pad;
+	if (w->align) {
+		if (w->align % 8 || w->align > 8 * (TS_MAX_PAD + 1))
+			eprintf("internal error: alignment %u", w->align);
+		pad = (unsigned)((w->align - (w->off + hlen) % w->align) % w->align / 8);
+	}
+	if (pad > TS_MAX_PAD)
+		eprintf("internal error: %u pad words", pad);
 	memcpy(h, tensor_magic, 4);
 	h[4] = 1;
 	h[5] = (unsigned char)dtype;
 	h[6] = (unsigned char)rank;
 	h[7] = (unsigned char)nlen;
-	ts_put32(h + 8, w->flags);
+	ts_put32(h + 8, w->flags | (uint32_t)pad << TS_PAD_SHIFT);
 	for (int i = 0; i < rank; i++)
 		ts_put64(h + 16 + 8 * i, dims[i]);
 	memcpy(h + 16 + 8 * rank, name, nlen);
-	ts_put32(h + 12, header_crc(h, hlen));
+	ts_put32(h + 12, crc32_update(header_crc(h, hlen), zero, 8 * (size_t)pad));
 	put(w, h, hlen);
+	put(w, zero, 8 * (size_t)pad);
 	w->left--;
 	w->nbytes = w->data_left = t.nbytes;
 	w->crc = 0;

@@ -16,7 +16,8 @@
  * Writing: ts_wopen, ts_write_frame(name, count), then count tensors with
  * ts_write_tensor (all data at once) or ts_begin_tensor + ts_write_data. The
  * writer flushes at the end of every frame, so a frame reaches the next
- * stage of a pipeline as soon as it is complete. */
+ * stage of a pipeline as soon as it is complete. It works on a non-blocking
+ * descriptor too, waiting whenever the descriptor is full. */
 #ifndef CHARNN_TS_H
 #define CHARNN_TS_H
 
@@ -31,7 +32,9 @@ enum {
 	TS_MAX_RANK = 8,
 	TS_MAX_NAME = 63,
 	TS_MAX_COUNT = 4096,	/* tensors per frame */
-	TS_FLAG_LIVE = 1	/* data CRC not kept (file updated in place) */
+	TS_FLAG_LIVE = 1,	/* data CRC not kept (file updated in place) */
+	TS_PAD_SHIFT = 8,	/* flags bits 8-15: pad words before the data */
+	TS_MAX_PAD = 255
 };
 #define TS_MAX_DIM ((uint64_t)1 << 40)
 #define TS_MAX_ELEMS ((uint64_t)1 << 40)
@@ -45,7 +48,8 @@ struct ts_tensor {
 	uint64_t dims[TS_MAX_RANK];
 	uint64_t count;		/* elements: product of dims (1 for rank 0) */
 	uint64_t nbytes;	/* count * dtype size */
-	uint32_t flags;
+	uint32_t flags;		/* TS_FLAG_LIVE or 0 */
+	unsigned pad;		/* 8-byte words of zeros before the data (0-255) */
 	void *data;		/* loaded data, when part of a struct ts_frame */
 };
 
@@ -76,7 +80,17 @@ struct ts_writer {
 	uint64_t data_left;	/* data bytes still owed to the current tensor */
 	uint64_t nbytes;
 	uint32_t crc;
+	uint64_t off;		/* bytes written so far */
 	uint32_t flags;		/* flags written on every tensor (TS_FLAG_LIVE) */
+	/* Data alignment: with align (a multiple of 8, at most 2048) each
+	 * tensor's data starts at a multiple of align bytes from the start of
+	 * the stream, e.g. 64 for a file that is mapped and computed on in
+	 * place; else each tensor has pad words of padding (tensordump -r). */
+	unsigned align, pad;
+	/* On a non-blocking descriptor that is full, called to wait until it
+	 * takes more (NULL: poll for it), e.g. to watch another descriptor
+	 * meanwhile. */
+	void (*stalled)(struct ts_writer *w);
 };
 
 /* A whole frame in memory. */
@@ -118,6 +132,8 @@ const char *ts_dtype_name(int dtype);
 int ts_dtype_code(const char *name);
 /* 1 if s is a valid tensor (minlen 1) or frame (minlen 0) name. */
 int ts_valid_name(const char *s, size_t minlen);
+/* Bytes in t's header, padding included: where its data starts. */
+size_t ts_header_bytes(const struct ts_tensor *t);
 /* Fill t's count and nbytes from dtype/rank/dims, or return a static
  * message saying which limit is broken. */
 const char *ts_shape_check(struct ts_tensor *t);
@@ -142,6 +158,9 @@ void *ts_load_data(struct ts_reader *r);
 void ts_rdie(const struct ts_reader *r, uint64_t off, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 
+/* 1 if reading on would not block: data is buffered, or the descriptor is
+ * readable (or at its end). */
+int ts_rready(struct ts_reader *r);
 /* Read a whole frame with its data; 0 at a clean end of stream. */
 int ts_read_frame(struct ts_reader *r, struct ts_frame *f);
 void ts_frame_free(struct ts_frame *f);

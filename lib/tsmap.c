@@ -60,8 +60,7 @@ void ts_map_open(struct ts_map *m, const char *path, int writable)
 		t->data = m->base + offs[i];
 		if (writable && !(t->flags & TS_FLAG_LIVE)) {
 			/* Mark live: set flag bit 0, refresh the header CRC. */
-			size_t nlen = strlen(t->name);
-			size_t hlen = 16 + 8 * (size_t)t->rank + ((nlen + 7) & ~(size_t)7);
+			size_t hlen = ts_header_bytes(t);
 			unsigned char *h = (unsigned char *)t->data - hlen;
 			unsigned char *tail = (unsigned char *)t->data + ((t->nbytes + 7) & ~(uint64_t)7);
 			t->flags |= TS_FLAG_LIVE;

@@ -110,6 +110,26 @@ near() {
 		<(tensordump -a "$D/ws.t" | mdl_pick $PARAMS $MEMORY)
 }
 
+@test "adagrad -w: each update counts in the workspace's step; gradients of another step are refused" {
+	mdl_model "$D"
+	MDL_STEP=7 mdl_workspace "$D/model.t" "$D/ws.t"
+	mdl_window_text | tensordump -r | rnn-fwd -w "$D/ws.t" | rnn-bwd -w "$D/ws.t" > "$D/g7.t"
+	adagrad -w "$D/ws.t" "$D/g7.t" > "$D/step.t"
+	[ "$(tensordump -a "$D/ws.t" | mdl_pick step | sed -n 2p | tr -d ' ')" = 8 ]
+	cp "$D/ws.t" "$D/ws8.t"
+	run -1 --separate-stderr adagrad -w "$D/ws.t" "$D/g7.t"
+	[ "$stderr" = "adagrad: $D/g7.t: gradients of step 7, but the parameters in $D/ws.t are at step 8" ]
+	[ -z "$output" ]
+	cmp "$D/ws.t" "$D/ws8.t"	# nothing updated
+	# A frame without a step is counted, not checked.
+	mdl_text "$D/g7.t" | sed '/^tensor step/,/^tensor loss/{/^tensor loss/!d}' | tensordump -r > "$D/g.t"
+	adagrad -w "$D/ws.t" "$D/g.t" > /dev/null
+	[ "$(tensordump -a "$D/ws.t" | mdl_pick step | sed -n 2p | tr -d ' ')" = 9 ]
+	sed 's/^tensor step i64 \[\]$/tensor step f64 []/' <(mdl_text "$D/g7.t") | tensordump -r > "$D/gf.t"
+	run -1 --separate-stderr adagrad -w "$D/ws.t" "$D/gf.t"
+	[ "$stderr" = "adagrad: $D/gf.t: frame 'grads': tensor 'step' must be an i64 scalar" ]
+}
+
 @test "adagrad -w: gradients or parameters in the frame are refused" {
 	mdl_model "$D"
 	mdl_workspace "$D/model.t" "$D/ws.t"

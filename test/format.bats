@@ -97,6 +97,11 @@ EOF
 	tensordump -a big.t | tensordump -r | cmp - big.t
 }
 
+@test "the fast CRC is the tables' at every length 0 to 1100 and offset 0 to 15, whole and in pieces" {
+	run -0 "$TESTBIN/crc"
+	[[ "$output" == "crc "*": 17616 runs agree with the tables" ]]
+}
+
 @test "text -> binary -> text is exact: all dtypes, ranks 0 to 3, empty tensors and frames, NaN, Inf, live" {
 	tensordump -r "$FIXTURES/td-all.txt" > all.t
 	tensordump -a all.t | diff "$FIXTURES/td-all.txt" -
@@ -257,6 +262,37 @@ EOF
 	[ "${lines[1]}" = "tensor w f32 [2] live" ]
 }
 
+@test "alignment padding: P zero words before the data, in the header CRC, kept by the text form" {
+	printf 'frame f 1\ntensor w f32 [2] pad 3 1 2\n' | mkstream pad.t
+	# frame 24, tensor header 32 + 24 of padding, data 8, CRC 8
+	[ "$(wc -c < pad.t)" -eq 96 ]
+	bytes pad.t 32 4 | od -An -tx1 | grep -qx ' 00 03 00 00'	# flags: P = 3
+	header_crc_ok pad.t 24 56
+	[ "$(bytes pad.t 56 24 | tr -d '\0' | wc -c)" -eq 0 ]
+	bytes pad.t 80 8 | od -An -tx1 | grep -qx ' 00 00 80 3f 00 00 00 40'
+	data_crc_ok pad.t 80 8 88
+	run -0 tensordump -a pad.t
+	[ "${lines[1]}" = "tensor w f32 [2] pad 3" ]
+	tensordump -a pad.t | tensordump -r | cmp - pad.t
+	printf 'frame f 1\ntensor w f32 [2] live pad 1 1 2\n' | mkstream lp.t
+	run -0 tensordump -a lp.t
+	[ "${lines[1]}" = "tensor w f32 [2] live pad 1" ]
+}
+
+@test "alignment padding must be zero; -r takes 0 to 255 words" {
+	printf 'frame f 1\ntensor w f32 [2] pad 2 1 2\n' | mkstream pad.t
+	patch pad.t 60 '\001'
+	run -1 --separate-stderr tensordump pad.t
+	[ "$stderr" = "tensordump: pad.t: offset 24: padding not zero in tensor header" ]
+	run -1 --separate-stderr tensordump -r <<< $'frame f 1\ntensor w f32 [2] pad 256 1 2'
+	[ "$stderr" = "tensordump: <stdin>: line 2: tensor 'w': pad 256 words (limit 255)" ]
+	run -1 --separate-stderr tensordump -r <<< $'frame f 1\ntensor w f32 [2] pad x 1 2'
+	[ "$stderr" = "tensordump: <stdin>: line 2: tensor 'w': bad pad count 'x'" ]
+	printf 'frame f 1\ntensor w f32 [2] pad 0 1 2\n' | mkstream p0.t
+	printf 'frame f 1\ntensor w f32 [2] 1 2\n' | mkstream none.t
+	cmp p0.t none.t
+}
+
 @test "a huge tensor is read in constant memory: 2^40 f32 declared, truncated" {
 	command -v gzip >/dev/null || skip "gzip is missing"
 	# A frame 'big' of one tensor 'w' f32 [2^40], then 1 MiB of its data.
@@ -306,6 +342,8 @@ for frame, tensors in read_frames(open(sys.argv[1], "rb")):
 EOF
 	{
 		cat "$FIXTURES/td-all.txt"
+		echo "frame padded 1"
+		echo "tensor p i32 [3] pad 5"; echo "4 5 6"
 		echo "frame big 2"
 		echo "tensor x f32 [100 100]"; seq 0 9999 | sed 's/$/.5/'
 		echo "tensor y i64 [10000]"; seq -5000 4999
@@ -333,6 +371,8 @@ w f32 [2] [1.0, 2.0]
 frame wide 2
 v i64 [20] [20, 210, 1, 20]
 m u8 [2, 20] [40, 780, 0, 39]
+frame padded 1
+p i32 [3] [4, 5, 6]
 frame big 2
 x f32 [100, 100] [10000, 50000000.0, 0.5, 9999.5]
 y i64 [10000] [10000, -5000, -5000, 4999]

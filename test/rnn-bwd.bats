@@ -139,6 +139,9 @@ values() {
 	[ "$stderr" = "rnn-bwd: <stdin>: frame 'forward': no tensor 'ps'" ]
 	bad_forward '/^tensor x /,/^tensor y /{/^tensor y /!d}'
 	[ "$stderr" = "rnn-bwd: <stdin>: frame 'forward': no tensor 'x'" ]
+	# Unlike rnn-fwd, no carried h0: the gradient of Whh needs it.
+	bad_forward '/^tensor h0 /,/^tensor step /{/^tensor step /!d}'
+	[ "$stderr" = "rnn-bwd: <stdin>: frame 'forward': no tensor 'h0'" ]
 	run -1 --separate-stderr rnn-bwd "$D/f.t"
 	[ "$stderr" = "rnn-bwd: $D/f.t: frame 'forward': no tensor 'Wxh'" ]
 }

@@ -118,6 +118,85 @@ bad_window() {
 	[ "$(echo $batch)" = "$(echo $one $two)" ]
 }
 
+# The values of the tensors called step in stream $1, on one line.
+steps() {
+	tensordump -a "$1" | mdl_pick step | awk '!/^tensor/ { printf "%s%s", sep, $1; sep = " " } END { print "" }'
+}
+
+# A window of T 3, B 1 with inputs $1 $2 $3, no h0, tagged step $4.
+window_no_h0() {
+	printf 'frame window\ntensor x i32 [3 1]\n%s\n%s\n%s\n' "$1" "$2" "$3"
+	printf 'tensor y i32 [3 1]\n1\n2\n3\ntensor step i64 []\n%s\n' "$4"
+}
+
+@test "rnn-fwd: a frame without h0 starts from the frame before it's hT, and gets it as h0" {
+	window_no_h0 3 4 5 8 | tensordump -r > "$D/n.t"
+	cat "$D/w.t" "$D/n.t" | rnn-fwd -m "$D/model.t" > "$D/f.t"
+	[ "$(tensordump "$D/f.t" | grep -c '^frame')" -eq 2 ]
+	tensordump -a "$D/f.t" | mdl_pick hT | head -n 2 | sed 's/^tensor hT /tensor h0 /' > "$D/h.txt"
+	# The same window with that h0 given: the same outputs.
+	{ window_no_h0 3 4 5 8; cat "$D/h.txt"; } | tensordump -r | rnn-fwd -m "$D/model.t" > "$D/g.t"
+	[ "$(mdl_names "$D/g.t")" = "x y step h0 hs ps loss hT" ]
+	tensordump -a "$D/f.t" | awk '/^frame/ { f++ } f == 2' > "$D/f2.txt"
+	local t
+	for t in x y step h0 hs ps loss hT; do
+		cmp <(mdl_pick $t < "$D/f2.txt") <(tensordump -a "$D/g.t" | mdl_pick $t)
+	done
+	[ "$(mdl_pick h0 < "$D/f2.txt")" = "$(cat "$D/h.txt")" ]
+}
+
+@test "rnn-fwd: a frame without h0 needs a window of its shape before it" {
+	window_no_h0 0 1 2 8 | tensordump -r > "$D/n.t"
+	run -1 --separate-stderr rnn-fwd -m "$D/model.t" "$D/n.t"
+	[ "$stderr" = "rnn-fwd: $D/n.t: frame 'window': no tensor 'h0', and no window before it" ]
+	[ -z "$output" ]
+	{
+		printf 'frame window\ntensor x i32 [1 2]\n0 1\ntensor y i32 [1 2]\n1 2\n'
+		mdl_zeros h0 f32 2 4
+	} | tensordump -r > "$D/b2.t"
+	cat "$D/b2.t" "$D/n.t" > "$D/two.t"
+	run -1 --separate-stderr rnn-fwd -m "$D/model.t" "$D/two.t"
+	[ "$stderr" = "rnn-fwd: $D/two.t: frame 'window': no tensor 'h0', and the window before it had B 2, H 4" ]
+}
+
+@test "rnn-fwd -w: a window of another step than the workspace's is refused, unless it can wait" {
+	MDL_STEP=7 mdl_workspace "$D/model.t" "$D/ws.t"
+	rnn-fwd -w "$D/ws.t" "$D/w.t" > /dev/null	# step 7: no wait
+	sed 's/^7$/8/' "$D/w.txt" | tensordump -r > "$D/w8.t"
+	run -1 --separate-stderr rnn-fwd -w "$D/ws.t" "$D/w8.t"
+	[ "$stderr" = "rnn-fwd: $D/w8.t: window of step 8, but the parameters in $D/ws.t are at step 7" ]
+	sed 's/^7$/6/' "$D/w.txt" | tensordump -r > "$D/w6.t"
+	run -1 --separate-stderr rnn-fwd -w "$D/ws.t" < "$D/w6.t"
+	[ "$stderr" = "rnn-fwd: <stdin>: window of step 6, but the parameters in $D/ws.t are at step 7" ]
+	# From a pipe it waits for adagrad -w; here nothing will come, and the
+	# end of its input says so (within the 0.1 s it checks).
+	run -1 --separate-stderr timeout 20 rnn-fwd -w "$D/ws.t" < <(cat "$D/w8.t")
+	[ "$stderr" = "rnn-fwd: <stdin>: the data stage ended while step 8 waited for its parameters" ]
+	[ -z "$output" ]
+}
+
+@test "rnn-fwd -w: windows sent ahead each wait for the update before them" {
+	# Three windows at once through rnn-fwd | rnn-bwd | adagrad: the same
+	# parameters as three loops one window at a time. Without waiting,
+	# rnn-fwd would run windows 2 and 3 on older parameters.
+	MDL_STEP=7 mdl_workspace "$D/model.t" "$D/ws.t"
+	{ cat "$D/w.t"; window_no_h0 3 4 5 8 | tensordump -r; window_no_h0 5 0 1 9 | tensordump -r; } > "$D/three.t"
+	cat "$D/three.t" | rnn-fwd -w "$D/ws.t" | rnn-bwd -w "$D/ws.t" | adagrad -w "$D/ws.t" > "$D/out.t"
+	[ "$(steps "$D/out.t")" = "7 8 9" ]
+	[ "$(steps "$D/ws.t")" = 10 ]
+
+	MDL_STEP=7 mdl_workspace "$D/model.t" "$D/one.t"
+	cp "$D/w.t" "$D/next.t"
+	for k in 0 1 2; do
+		rnn-fwd -w "$D/one.t" "$D/next.t" | rnn-bwd -w "$D/one.t" | adagrad -w "$D/one.t" > "$D/o.t"
+		tensordump -a "$D/o.t" | mdl_pick hT | sed 's/^tensor hT /tensor h0 /' > "$D/h.txt"
+		case $k in 0) in="3 4 5 8" ;; 1) in="5 0 1 9" ;; *) break ;; esac
+		{ window_no_h0 $in; cat "$D/h.txt"; } | tensordump -r > "$D/next.t"
+	done
+	cmp <(tensordump -a "$D/ws.t" | mdl_pick Wxh Whh Why bh by mWxh mWhh mWhy mbh mby step) \
+		<(tensordump -a "$D/one.t" | mdl_pick Wxh Whh Why bh by mWxh mWhh mWhy mbh mby step)
+}
+
 @test "rnn-fwd: an empty stream gives an empty output" {
 	run -0 --separate-stderr rnn-fwd -m "$D/model.t" < /dev/null
 	[ -z "$output" ]
@@ -128,7 +207,7 @@ bad_window() {
 
 @test "rnn-fwd: a missing tensor" {
 	bad_window '/tensor h0/,/^0 0/d'
-	[ "$stderr" = "rnn-fwd: <stdin>: frame 'window': no tensor 'h0'" ]
+	[ "$stderr" = "rnn-fwd: <stdin>: frame 'window': no tensor 'h0', and no window before it" ]
 	bad_window '/tensor y/,/^3$/d'
 	[ "$stderr" = "rnn-fwd: <stdin>: frame 'window': no tensor 'y'" ]
 	run -1 --separate-stderr rnn-fwd "$D/w.t"

@@ -2,7 +2,9 @@
 # PATH (CHARNN_BIN, default bin/ of this checkout), fixtures at hand.
 
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-export PATH="${CHARNN_BIN:-$TOP/bin}:$PATH"
+# $TOP/bin also last: pipelines/train, finding its own bin/ on PATH already,
+# then runs the programs under test rather than putting bin/ first.
+export PATH="${CHARNN_BIN:-$TOP/bin}:$PATH:$TOP/bin"
 FIXTURES="$TOP/test/fixtures"
 # The double-precision build, for the numerical tests.
 DBIN="${CHARNN_BIN_DOUBLE:-$TOP/build/double/bin}"
