@@ -23,7 +23,6 @@
 #include "rnn.h"
 #include "stepsync.h"
 #include "ts.h"
-#include "tsmap.h"
 
 static void usage(void)
 {
@@ -47,16 +46,6 @@ static void help(void)
 
 /* P -= lr * G / sqrt(M + 1e-8) after M += G * G, tensor by tensor, since
  * the five may lie anywhere (in a frame, a mapping or one block). */
-/* The workspace's count of updates (frame adagrad, tensor step), or NULL if
- * it keeps none. */
-static int64_t *step_counter(const struct model_src *src)
-{
-	struct ts_tensor *c = ts_map_find(&src->map, "adagrad", "step");
-	if (c && (c->dtype != TS_I64 || c->count != 1))
-		eprintf("%s: frame 'adagrad': tensor 'step' must be an i64 scalar", src->path);
-	return c ? c->data : NULL;
-}
-
 static void update(const struct rnn_params *P, const struct rnn_params *M,
 		   const struct rnn_params *G, real lr)
 {
@@ -119,18 +108,14 @@ int main(int argc, char **argv)
 				if (!model_from_map(&M, &src.map, "adagrad", "m"))
 					eprintf("%s: frame 'adagrad': no tensor 'mWxh'", src.path);
 				model_check_same(&P, &M, src.path, "frame 'adagrad'");
-				count = step_counter(&src);
+				count = model_src_step(&src);
 			}
 			/* The frame's step (feed's iteration) must be the
 			 * update the workspace is due for. */
-			struct ts_tensor *t = ts_frame_find(&f, "step");
-			int64_t n = count ? step_load(count) : 0;
-			if (count && t && (t->dtype != TS_I64 || t->count != 1))
-				eprintf("%s: frame '%s': tensor 'step' must be an i64 scalar",
-					r.path, f.name);
-			if (count && t && *(int64_t *)t->data != n)
+			int64_t n = count ? step_load(count) : 0, want;
+			if (count && model_step(&f, r.path, &want) && want != n)
 				eprintf("%s: gradients of step %lld, but the parameters in %s are at step %lld",
-					r.path, (long long)*(int64_t *)t->data, src.path, (long long)n);
+					r.path, (long long)want, src.path, (long long)n);
 			update(&P, &M, &G, lr);
 			/* The frame first (so the data stage never waits for
 			 * it), then the count that lets the next window in. */

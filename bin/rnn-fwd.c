@@ -20,7 +20,6 @@
 #include "rnn.h"
 #include "stepsync.h"
 #include "ts.h"
-#include "tsmap.h"
 
 static void usage(void)
 {
@@ -61,24 +60,17 @@ struct stepwait {
 static void wait_for_step(struct stepwait *sw, const struct model_src *src,
 			  const struct ts_frame *f, const struct ts_reader *r)
 {
-	const struct ts_tensor *t = ts_frame_find(f, "step");
-	if (!t || !src->map.base || !src->writable)
+	int64_t want;
+	if (!src->writable)
 		return;
 	if (!sw->looked) {
-		const struct ts_tensor *c = ts_map_find(&src->map, "adagrad", "step");
 		struct stat st;
-		if (c && (c->dtype != TS_I64 || c->count != 1))
-			eprintf("%s: frame 'adagrad': tensor 'step' must be an i64 scalar",
-				src->path);
-		sw->count = c ? c->data : NULL;
+		sw->count = model_src_step(src);
 		sw->pipe = fstat(r->fd, &st) == 0 && S_ISFIFO(st.st_mode);
 		sw->looked = 1;
 	}
-	if (!sw->count)
+	if (!sw->count || !model_step(f, r->path, &want))
 		return;
-	if (t->dtype != TS_I64 || t->count != 1)
-		eprintf("%s: frame '%s': tensor 'step' must be an i64 scalar", r->path, f->name);
-	const int64_t want = *(const int64_t *)t->data;
 	struct pollfd p[2] = { { .fd = r->fd, .events = POLLIN }, { .fd = 1, .events = 0 } };
 	for (int64_t v; (v = step_load(sw->count)) != want;) {
 		if (v > want || !sw->pipe)

@@ -288,6 +288,27 @@ real *model_src_scratch(const struct model_src *s, const char *frame,
 	return t->data;
 }
 
+int64_t *model_src_step(const struct model_src *s)
+{
+	if (!s->path || !s->map.base)
+		return NULL;
+	struct ts_tensor *t = ts_map_find(&s->map, "adagrad", "step");
+	if (t && (t->dtype != TS_I64 || t->count != 1))
+		eprintf("%s: frame 'adagrad': tensor 'step' must be an i64 scalar", s->path);
+	return t ? t->data : NULL;
+}
+
+int model_step(const struct ts_frame *f, const char *stream, int64_t *n)
+{
+	const struct ts_tensor *t = ts_frame_find(f, "step");
+	if (!t)
+		return 0;
+	if (t->dtype != TS_I64 || t->count != 1)
+		eprintf("%s: frame '%s': tensor 'step' must be an i64 scalar", stream, f->name);
+	*n = *(const int64_t *)t->data;
+	return 1;
+}
+
 void model_src_close(struct model_src *s)
 {
 	if (s->map.base)

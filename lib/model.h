@@ -83,6 +83,14 @@ void model_src_close(struct model_src *s);
 real *model_src_scratch(const struct model_src *s, const char *frame,
 			const char *name, int rank, const uint64_t *dims);
 
+/* The workspace's count of updates (frame "adagrad", tensor "step", an i64
+ * scalar: formats/model.md) if s is a mapped workspace that keeps one, else
+ * NULL; dies if it is misshapen. */
+int64_t *model_src_step(const struct model_src *s);
+/* 1 and *n if frame f has a tensor "step" (an i64 scalar, else die naming
+ * stream), 0 if it has none. */
+int model_step(const struct ts_frame *f, const char *stream, int64_t *n);
+
 /* Write frame `name` built from input frame f the NetPBM way: f's tensors in
  * order, less those named in drop (a NULL-terminated list, or NULL); each of
  * the nout tensors in out takes the place of the input tensor of the same
