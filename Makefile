@@ -94,16 +94,35 @@ train: all
 	sh pipelines/train
 	$(B)/sample -n 1000 runs/corpus/ckpt.t
 
+# Installed: one command in PREFIX/bin (charnn); the filters and scripts,
+# whose short names would collide there, in PREFIX/libexec/charnn; the
+# corpus and format notes in PREFIX/share/charnn; the man pages. uninstall
+# removes exactly these files (and the charnn directories, when empty).
+SCRIPTS = train sweep plot
+MAN1 = man/charnn.1 $(PROGS:%=man/charnn-%.1) $(SCRIPTS:%=man/charnn-%.1)
+MAN5 = man/charnn-tensor.5 man/charnn-text.5 man/charnn-corpus.5 man/charnn-model.5
+SHARE = corpus.txt $(notdir $(wildcard formats/*.md))
+LIBEXEC = $(DESTDIR)$(PREFIX)/libexec/charnn
+MANDIR = $(DESTDIR)$(PREFIX)/share/man
 install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/charnn
-	cp $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	cp pipelines/train $(DESTDIR)$(PREFIX)/bin/charnn-train
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(LIBEXEC) $(DESTDIR)$(PREFIX)/share/charnn \
+		$(MANDIR)/man1 $(MANDIR)/man5
+	cp $(BINS) $(SCRIPTS:%=pipelines/%) $(LIBEXEC)/
+	cp pipelines/charnn $(DESTDIR)$(PREFIX)/bin/charnn
 	cp formats/*.md data/corpus.txt $(DESTDIR)$(PREFIX)/share/charnn/
+	cp $(MAN1) $(MANDIR)/man1/
+	cp $(MAN5) $(MANDIR)/man5/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/charnn $(PROGS:%=$(LIBEXEC)/%) \
+		$(SCRIPTS:%=$(LIBEXEC)/%) $(SHARE:%=$(DESTDIR)$(PREFIX)/share/charnn/%) \
+		$(MAN1:man/%=$(MANDIR)/man1/%) $(MAN5:man/%=$(MANDIR)/man5/%)
+	rmdir $(LIBEXEC) $(DESTDIR)$(PREFIX)/share/charnn 2>/dev/null || true
 
 clean:
 	rm -rf build $(BINS) runs
 
-.PHONY: all double san test bench train install clean
+.PHONY: all double san test bench train install uninstall clean
 .SECONDARY:
 
 # Test and benchmark programs: test/NAME.c -> $(O)/test/NAME, bench/NAME.c ->
