@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run bats-core on the given paths, bringing it first if it is missing:
 # as root through apt-get, otherwise from the npm registry into .tools/.
+# As root it also brings mandoc, GNU parallel, rsync and gnuplot.
 set -e
 here=$(cd "$(dirname "$0")/.." && pwd)
 local_bats=$here/.tools/node_modules/bats/bin/bats
@@ -19,5 +20,18 @@ elif command -v npm >/dev/null 2>&1; then
 else
 	echo "test/bats.sh: bats-core is missing and neither apt-get (as root) nor npm can bring it" >&2
 	exit 2
+fi
+# The tools some tests need (man pages, sweeps, plots): installed as root
+# through apt-get when missing; otherwise those tests skip and say why.
+missing=
+for t in mandoc:mandoc parallel:parallel rsync:rsync gnuplot:gnuplot-nox; do
+	command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t#*:}"
+done
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "test/bats.sh: installing$missing with apt-get" >&2
+	# shellcheck disable=SC2086 # one word per package
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $missing; } >&2 ||
+		echo "test/bats.sh: could not install$missing; the tests that need them skip" >&2
 fi
 exec "$bats" "$@"
