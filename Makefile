@@ -8,7 +8,7 @@
 #                     the sanitizer build (brings bats-core if missing)
 #   make bench        benchmark table (bench/run)
 #   make train        train on the bundled corpus, then sample
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (and make uninstall; DESTDIR stages)
 
 CC      ?= cc
 OPT     ?= -O2

@@ -56,6 +56,20 @@ install_into() {
 	[[ "$output" == "chars "*" bpc "* ]]
 }
 
+@test "installed train, run by its path, finds its filters beside it" {
+	install_into "$P"
+	cd "$BATS_TEST_TMPDIR"
+	PATH=/usr/bin:/bin
+	run -0 --separate-stderr "$P/libexec/charnn/train" -d r -n 30 -H 8 -S 0 -e 30
+	[ "$(wc -l < r/loss.log)" -eq 30 ]
+}
+
+@test "installed charnn train --help: the bundled corpus where it really is" {
+	install_into "$P"
+	run -0 --separate-stderr "$P/bin/charnn" train --help
+	[[ "$output" == *"-c FILE   corpus (default: $P/share/charnn/corpus.txt)"* ]]
+}
+
 @test "installed charnn path: the short names on PATH for a pipeline by hand" {
 	install_into "$P"
 	run -0 "$P/bin/charnn" path
