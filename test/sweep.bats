@@ -54,6 +54,11 @@ runs_in_order() {
 	[ "$stderr" = "sweep: -g 'H 1 2': not an option and values" ]
 	run -2 --separate-stderr "$SWEEP" -c "$C" -d "$D" -g '-H 1' -j x
 	[[ "$stderr" == "usage: sweep "* ]]
+	run -2 --separate-stderr "$SWEEP" -c "$C" -d "$D" -g '-H 1 1'
+	[ "$stderr" = "sweep: two runs would share the directory H1" ]
+	run -2 --separate-stderr "$SWEEP" -c "$C" -d "$D" -g '-p a/b a:b'
+	[ "$stderr" = "sweep: two runs would share the directory pa-b" ]
+	[ ! -e "$D" ]
 	run -1 --separate-stderr "$SWEEP" -c "$BATS_TEST_TMPDIR/none.txt" -g '-H 1'
 	[ "$stderr" = "sweep: $BATS_TEST_TMPDIR/none.txt: No such file or directory" ]
 }
@@ -99,8 +104,10 @@ runs_in_order() {
 	[ "$stderr" = "sweep: GNU parallel not found: running the 2 runs one after another" ]
 	[ "$(printf '%s\n' "$output" | runs_in_order)" = "H100 H50 " ]
 	[ "$(cat "$D/H50/args")" = "-c corpus.txt -d H50 -H 50 -n 7" ]
+	rm -rf "$D"
 	run -1 --separate-stderr "$SWEEP" -c "$C" -d "$D" -S h1 -g '-H 50'
 	[ "$stderr" = "sweep: -S needs GNU parallel, which is not installed" ]
+	[ ! -e "$D" ]
 }
 
 @test "sweep -S: runs on two hosts, corpus sent, run directories brought back" {
