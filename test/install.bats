@@ -70,6 +70,22 @@ install_into() {
 	[[ "$output" == *"-c FILE   corpus (default: $P/share/charnn/corpus.txt)"* ]]
 }
 
+@test "installed charnn sweep and plot: the train beside them, the bundled corpus" {
+	command -v parallel > /dev/null || skip "GNU parallel is not installed"
+	"$TOP/pipelines/train" --help | grep -q -- '-P CPU' ||
+		skip "pipelines/train has no -P yet (it comes with the train branch)"
+	install_into "$P"
+	cd "$BATS_TEST_TMPDIR"
+	PATH=/usr/bin:/bin
+	run -0 --separate-stderr "$P/bin/charnn" sweep -g '-H 8 12' -- -n 40 -S 0 -e 20
+	[ "${#lines[@]}" -eq 3 ]
+	cmp "$P/share/charnn/corpus.txt" sweeps/corpus/corpus.txt
+	if command -v gnuplot > /dev/null; then
+		run -0 "$P/bin/charnn" plot -o s.svg sweeps/corpus/H8 sweeps/corpus/H12
+		grep -q '</svg>' s.svg
+	fi
+}
+
 @test "installed charnn path: the short names on PATH for a pipeline by hand" {
 	install_into "$P"
 	run -0 "$P/bin/charnn" path
