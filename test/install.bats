@@ -90,6 +90,12 @@ install_into() {
 	install_into "$P"
 	run -0 "$P/bin/charnn" path
 	[ "$output" = "$P/libexec/charnn" ]
+	# Also through a symbolic link to the command, relative or not.
+	mkdir "$BATS_TEST_TMPDIR/mybin"
+	ln -s "$P/bin/charnn" "$BATS_TEST_TMPDIR/mybin/charnn"
+	ln -s ../mybin/charnn "$BATS_TEST_TMPDIR/mybin/cn"
+	run -0 "$BATS_TEST_TMPDIR/mybin/cn" path
+	[ "$output" = "$P/libexec/charnn" ]
 	PATH=$("$P/bin/charnn" path):/usr/bin:/bin
 	[ "$(command -v encode)" = "$P/libexec/charnn/encode" ]
 	printf 'abcab' > "$BATS_TEST_TMPDIR/t.txt"
