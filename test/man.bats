@@ -32,9 +32,14 @@ options() {
 	}' | LC_ALL=C sort -u
 }
 
+# Page $1 rendered as plain text (no overstrike).
+render() {
+	mandoc -Tascii "$1" | sed "s/.$(printf '\b')//g"
+}
+
 # The SYNOPSIS section of page $1, rendered as plain text.
 synopsis() {
-	mandoc -Tascii "$1" | sed 's/.\x08//g' |
+	render "$1" |
 		awk '/^[A-Z]/ { on = ($0 == "SYNOPSIS"); next } on'
 }
 
@@ -120,7 +125,7 @@ programs() {
 
 @test "man: the front command's page lists every program" {
 	need_mandoc
-	text=$(mandoc -Tascii "$MAN/charnn.1" | sed 's/.\x08//g')
+	text=$(render "$MAN/charnn.1")
 	for p in $(programs); do
 		[[ "$text" == *"charnn-$p(1)"* ]] || { echo "charnn.1 does not list $p"; false; }
 	done
