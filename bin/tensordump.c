@@ -707,8 +707,9 @@ static void parse_name(struct parser *ps, const char *s, size_t n, char *dst,
 		dst[k++] = (char)c;
 	}
 	dst[k] = 0;
-	if (!ts_valid_name(dst, minlen))
-		perr(ps, "%s name '%s' is not printable ASCII", what, show(s, n));
+	const char *bad = ts_name_check(dst, k, minlen);	/* %00 included */
+	if (bad)
+		perr(ps, "%s name '%s' %s", what, show(s, n), bad);
 }
 
 /* Pass the buffered data of the current tensor on: to the writer, or to

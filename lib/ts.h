@@ -132,6 +132,9 @@ const char *ts_dtype_name(int dtype);
 int ts_dtype_code(const char *name);
 /* 1 if s is a valid tensor (minlen 1) or frame (minlen 0) name. */
 int ts_valid_name(const char *s, size_t minlen);
+/* NULL if the n bytes at s are a valid name, else what is wrong ("holds a
+ * NUL byte", ...), to follow "tensor name" or "frame name" in a message. */
+const char *ts_name_check(const char *s, size_t n, size_t minlen);
 /* Bytes in t's header, padding included: where its data starts. */
 size_t ts_header_bytes(const struct ts_tensor *t);
 /* Fill t's count and nbytes from dtype/rank/dims, or return a static
@@ -152,7 +155,8 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t);
 /* Read the next n bytes of the current tensor's data (n <= what is left). The
  * data CRC is checked when its last byte has been read. */
 void ts_read_data(struct ts_reader *r, void *dst, size_t n);
-/* Read the rest of the current tensor's data into new memory. */
+/* Read the rest of the current tensor's data into new memory, which grows
+ * as the data arrives: a header claiming more than comes costs nothing. */
 void *ts_load_data(struct ts_reader *r);
 /* Die with "prog: STREAM: offset N: message". */
 void ts_rdie(const struct ts_reader *r, uint64_t off, const char *fmt, ...)

@@ -224,6 +224,57 @@ EOF
 	[ "$stderr" = "tensordump: two.t: offset 24: tensor 'w': more than 2^40 elements" ]
 }
 
+# Recompute the CRC of the header at offset $2 (length $3) of file $1, as a
+# writer would have: for hand-damaged headers that must pass their CRC.
+fix_header_crc() {
+	{ bytes "$1" "$2" 12; printf '\0\0\0\0'; bytes "$1" $(($2 + 16)) $(($3 - 16)); } |
+		crc32le > crc
+	patch "$1" $(($2 + 12)) "$(od -An -to1 -v crc | sed 's/ /\\/g')"
+}
+
+@test "a NUL byte inside a tensor name is refused, not taken as the end of the name" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	# frame 'f' (24 bytes), tensor 'WxhXjunk' f32 [2]: header 24..56, name at 48
+	printf 'frame f 1\ntensor WxhXjunk f32 [2] 1 2\n' | mkstream nul.t
+	patch nul.t 51 '\0'
+	fix_header_crc nul.t 24 32
+	run -1 --separate-stderr tensordump nul.t
+	[ "$stderr" = "tensordump: nul.t: offset 24: tensor name holds a NUL byte" ]
+	printf 'frame f 1\ntensor W f32 [2] 1 2\n' | mkstream nul.t
+	patch nul.t 48 '\0'	# a name of one byte, NUL
+	fix_header_crc nul.t 24 32
+	run -1 --separate-stderr tensordump nul.t
+	[ "$stderr" = "tensordump: nul.t: offset 24: tensor name holds a NUL byte" ]
+}
+
+@test "a NUL byte inside a frame name is refused" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	printf 'frame abXd 0\n' | mkstream nul.t	# name at 16..19
+	patch nul.t 18 '\0'
+	fix_header_crc nul.t 0 24
+	run -1 --separate-stderr tensordump -a nul.t
+	[ "$stderr" = "tensordump: nul.t: offset 0: frame name holds a NUL byte" ]
+	[ -z "$output" ]
+}
+
+@test "the reserved word after a tensor must be zero, and is called so" {
+	two
+	patch two.t 92 '\001'
+	run -1 --separate-stderr tensordump two.t
+	[ "$stderr" = "tensordump: two.t: offset 92: reserved word not zero after tensor 'w'" ]
+	two
+	patch two.t 198 '\001'	# b's data padding
+	run -1 --separate-stderr tensordump two.t
+	[ "$stderr" = "tensordump: two.t: offset 197: padding not zero after tensor 'b'" ]
+}
+
+@test "a live tensor's data CRC must be zero" {
+	printf 'frame f 1\ntensor w f32 [2] live 1 2\n' | mkstream live.t
+	patch live.t 64 '\001'	# the data CRC field
+	run -1 --separate-stderr tensordump live.t
+	[ "$stderr" = "tensordump: live.t: offset 64: data CRC not zero in a live tensor 'w'" ]
+}
+
 @test "a flipped data byte: data CRC mismatch" {
 	two
 	patch two.t 64 '\001'
@@ -308,6 +359,37 @@ EOF
 		[ "$stderr" = "tensordump: huge.t: offset 1048632: truncated stream (w)" ]
 	done
 	[ -z "$(ls out)" ]	# no half-written export left behind
+}
+
+# A file whose header claims one tensor 'w' f32 [D] (a frame 'big'), D the
+# 8 little-endian bytes $1 (printf escapes), with $2 bytes of its data: a
+# lying header.
+lying_header() {
+	printf 'chnF\001\003\0\0\001\0\0\0\0\0\0\0big\0\0\0\0\0' > head.t
+	fix_header_crc head.t 0 24
+	printf 'chnT\001\004\001\001\0\0\0\0\0\0\0\0%bw\0\0\0\0\0\0\0' "$1" > t.t
+	fix_header_crc t.t 0 32
+	{ cat head.t t.t; head -c "$2" /dev/zero; } > lie.t
+}
+
+@test "a program loading a tensor whole allocates as its data comes: a lying header costs nothing" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	lying_header '\0\0\0\0\100\0\0\0' 1048576	# [2^38] f32: 2^40 bytes claimed
+	run -1 --separate-stderr sample lie.t
+	[ "$stderr" = "sample: lie.t: offset 1048632: truncated stream (w)" ]
+	run -1 --separate-stderr bash -c 'cat lie.t | sample -'
+	[ "$stderr" = "sample: <stdin>: offset 1048632: truncated stream (w)" ]
+}
+
+@test "a lying header of 4 GiB fails as truncated under a 512 MiB address space limit" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	# AddressSanitizer reserves terabytes of address space up front.
+	[ -z "${ASAN_OPTIONS:-}" ] || skip "not under AddressSanitizer"
+	lying_header '\0\0\0\100\0\0\0\0' 100	# [2^30] f32: 4 GiB claimed
+	run -1 --separate-stderr bash -c 'ulimit -v 524288 && cat lie.t | sample -'
+	[ "$stderr" = "sample: <stdin>: offset 56: truncated stream (w)" ]
+	run -1 --separate-stderr bash -c 'ulimit -v 524288 && sample lie.t'
+	[ "$stderr" = "sample: lie.t: offset 56: truncated stream (w)" ]
 }
 
 @test "frame of more than 4096 tensors" {

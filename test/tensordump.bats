@@ -244,6 +244,12 @@ bad_text() {
 		"line 2: tensor 'w': dimension over 2^40"
 }
 
+@test "-r: %00 in a name is a NUL byte, refused rather than cutting the name" {
+	bad_text 'frame f 1\ntensor x%%00y u8 [] 1\n' "line 2: tensor name 'x%00y' holds a NUL byte"
+	bad_text 'frame f%%00 0\n' "line 1: frame name 'f%00' holds a NUL byte"
+	bad_text 'frame f 1\ntensor %%00 u8 [] 1\n' "line 2: tensor name '%00' holds a NUL byte"
+}
+
 @test "-r: binary input or NUL bytes are not text" {
 	run -1 --separate-stderr tensordump -r "$FIXTURES/td-all.t"
 	[ "$stderr" = "tensordump: $FIXTURES/td-all.t: a binary tensor stream already; -r reads the text form" ]
