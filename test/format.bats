@@ -503,3 +503,71 @@ tensor c i32 [2 2]
 EOF
 )
 }
+
+# Damaged copies of two.t (or small streams), one a case, each refused by
+# tensordump and by the Python reader. The header CRC is made right again
+# where the damage is in a header, so that the check meant is the one hit.
+# Prints "FILE: PYTHON'S MESSAGE" for each.
+damaged_streams() {
+	two
+	cp two.t reserved-frame.t; patch reserved-frame.t 6 '\001'; fix_header_crc reserved-frame.t 0 24
+	cp two.t pad-frame.t; patch pad-frame.t 21 '\001'; fix_header_crc pad-frame.t 0 24
+	cp two.t count.t; patch count.t 8 '\211\023'; fix_header_crc count.t 0 24	# 5001
+	cp two.t dtype.t; patch dtype.t 29 '\011'
+	cp two.t rank.t; patch rank.t 30 '\011'
+	cp two.t flags.t; patch flags.t 32 '\002'; fix_header_crc flags.t 24 40
+	cp two.t pad-name.t; patch pad-name.t 58 '\001'; fix_header_crc pad-name.t 24 40
+	cp two.t dim.t; patch dim.t 40 '\0\0\0\0\0\0\004\0'
+	cp two.t elems.t; patch elems.t 40 '\0\0\0\0\0\001\0\0\0\0\0\0\0\001\0\0'
+	cp two.t data.t; patch data.t 64 '\001'
+	cp two.t pad-data.t; patch pad-data.t 198 '\001'
+	cp two.t reserved-word.t; patch reserved-word.t 92 '\001'
+	cp two.t nul.t; patch nul.t 56 '\0'; fix_header_crc nul.t 24 40
+	head -c 100 two.t > cut.t
+	printf 'frame f 1\ntensor w f32 [2] live 1 2\n' | mkstream live.t
+	patch live.t 64 '\001'
+	printf 'frame f 1\ntensor w f32 [2] pad 1 1 2\n' | mkstream align.t
+	patch align.t 52 '\001'; fix_header_crc align.t 24 40
+}
+
+@test "the Python reader of formats/tensor.md is strict: it refuses every damaged stream tensordump refuses" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	extract_reader
+	cat >> reader.py <<'EOF2'
+
+import sys
+for path in sys.argv[1:]:
+    try:
+        for frame, tensors in read_frames(open(path, "rb")):
+            pass
+        print(path + ": accepted")
+    except ValueError as e:
+        print(path + ": " + str(e))
+EOF2
+	damaged_streams
+	files="reserved-frame.t pad-frame.t count.t dtype.t rank.t flags.t pad-name.t dim.t
+		elems.t data.t pad-data.t reserved-word.t nul.t cut.t live.t align.t"
+	for f in $files; do
+		run -1 --separate-stderr tensordump "$f"
+		[[ "$stderr" == "tensordump: $f: offset "* ]] || { echo "$f: $stderr"; false; }
+	done
+	run -0 python3 reader.py $files
+	diff - <(printf '%s\n' "${lines[@]}") <<'EOF2'
+reserved-frame.t: reserved bytes not zero in frame header
+pad-frame.t: padding not zero in frame header
+count.t: frame of 5001 tensors (limit 4096)
+dtype.t: unknown dtype code 9
+rank.t: rank 9 (limit 8)
+flags.t: unknown flags 0x2
+pad-name.t: padding not zero in tensor header
+dim.t: tensor w: dimension over 2^40
+elems.t: tensor w: more than 2^40 elements
+data.t: bad data CRC in w
+pad-data.t: padding not zero after tensor b
+reserved-word.t: reserved word not zero after tensor w
+nul.t: tensor name holds a NUL byte
+cut.t: truncated stream in tensor header
+live.t: data CRC not zero in a live tensor w
+align.t: padding not zero in tensor header
+EOF2
+}
