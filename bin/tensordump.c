@@ -4,7 +4,9 @@
  *   tensordump [FILE]          listing: frames, tensors, summaries, first values
  *   tensordump -a [FILE]       every value, in the text form of formats/text.md
  *   tensordump -r [FILE]       that text form in, the binary stream out
- *   tensordump -e DIR [FILE]   each tensor as DIR/F-FRAME-NAME.npy
+ *   tensordump -e DIR [FILE]   each tensor as DIR/F-FRAME-NAME.npy, and
+ *                              DIR/index.txt
+ *   tensordump -i DIR          the stream those describe, back
  *
  * The work is done in lib/: the text form and the listing in lib/tstext
  * (formats/text.md), NumPy files in lib/npy. Reading a stream takes
@@ -36,7 +38,10 @@ static void help(void)
 	     "  -a      every value: the text form, which -r reads back exactly\n"
 	     "  -r      read the text form, write the binary stream on stdout\n"
 	     "  -e DIR  export each tensor as a NumPy file DIR/F-FRAME-NAME.npy\n"
-	     "          (F: frame number from 0; DIR is created if missing)");
+	     "          (F: frame number from 0; DIR is created if missing) and\n"
+	     "          their order and flags as DIR/index.txt\n"
+	     "  -i DIR  the other way: the stream DIR/index.txt and its .npy files\n"
+	     "          describe, on stdout");
 	efshut_stdout();
 }
 
@@ -67,21 +72,28 @@ int main(int argc, char **argv)
 	int mode = 0;
 	const char *dir = NULL;
 	int c;
-	while ((c = getopt(argc, argv, "are:")) != -1) {
+	while ((c = getopt(argc, argv, "are:i:")) != -1) {
 		if (c == '?')
 			usage();
 		if (mode && mode != c)
-			uprintf("options -a, -r and -e exclude each other");
+			uprintf("options -a, -r, -e and -i exclude each other");
 		mode = c;
-		if (c == 'e')
+		if (c == 'e' || c == 'i')
 			dir = optarg;
 	}
-	if (argc - optind > 1)
+	if (argc - optind > (mode == 'i' ? 0 : 1))
 		usage();
 	const char *path = optind < argc ? argv[optind] : NULL;
 
 	if (mode == 'r') {
 		undump(path);
+		return 0;
+	}
+	if (mode == 'i') {
+		struct ts_writer w;
+		ts_wopen(&w, NULL);
+		npy_import(dir, &w);
+		ts_wclose(&w);
 		return 0;
 	}
 	struct ts_reader r;

@@ -11,6 +11,7 @@
 #include "afile.h"
 #include "err.h"
 #include "fdio.h"
+#include "tstext.h"
 
 enum { CHUNK = 1 << 16 };	/* data bytes copied at a time */
 
@@ -83,8 +84,55 @@ static void export_tensor(struct ts_reader *r, const struct ts_tensor *t, const 
 	afile_commit(&a, 0);
 }
 
+/* The index of an export, DIR/index.txt: gathered in memory and written
+ * after the last file, so it appears only for a complete export. */
+struct index {
+	FILE *f;
+	char *text;
+	size_t len;
+};
+
+static void index_open(struct index *x)
+{
+	if ((x->f = open_memstream(&x->text, &x->len)) == NULL)
+		eprintf("out of memory:");
+	fputs("# tensordump -e: the frames and tensors of the stream, in order;\n"
+	      "# tensordump -i DIR makes the stream again from them.\n", x->f);
+}
+
+/* "tensor NAME FILE [live] [pad P]" for t, exported as file (a name in the
+ * directory). */
+static void index_tensor(struct index *x, const struct ts_tensor *t, const char *file)
+{
+	fputs("tensor ", x->f);
+	tstext_put_name(x->f, t->name);
+	fprintf(x->f, " %s", file);
+	if (t->flags & TS_FLAG_LIVE)
+		fputs(" live", x->f);
+	if (t->pad)
+		fprintf(x->f, " pad %u", t->pad);
+	putc('\n', x->f);
+}
+
+/* Write the index as dir/index.txt. */
+static void index_close(struct index *x, const char *dir)
+{
+	if (fclose(x->f) != 0)
+		eprintf("out of memory:");
+	char *path = emalloc(strlen(dir) + sizeof "/" NPY_INDEX);
+	sprintf(path, "%s/" NPY_INDEX, dir);
+	struct afile a;
+	afile_open(&a, path);
+	if (fd_write_all(a.fd, x->text, x->len) != 0)
+		eprintf("%s: write error:", path);
+	afile_commit(&a, 0);
+	free(path);
+	free(x->text);
+}
+
 /* Export every tensor of r into dir as F-FRAME-NAME.npy; a name repeated
- * within a frame gets ~2, ~3, ... (put_file_name never writes '~'). */
+ * within a frame gets ~2, ~3, ... (put_file_name never writes '~'). Then
+ * the index. */
 void npy_export(struct ts_reader *r, const char *dir)
 {
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
@@ -92,9 +140,14 @@ void npy_export(struct ts_reader *r, const char *dir)
 	size_t dlen = strlen(dir);
 	char *path = emalloc(dlen + 2 * 3 * TS_MAX_NAME + 48);
 	char (*seen)[TS_MAX_NAME + 1] = emalloc(TS_MAX_COUNT * sizeof *seen);
+	struct index x;
+	index_open(&x);
 	struct ts_tensor t;
 	for (uint64_t f = 0; ts_next_frame(r); f++) {
 		uint32_t nseen = 0;
+		fputs("frame ", x.f);
+		tstext_put_name(x.f, r->frame);
+		fprintf(x.f, " %" PRIu32 "\n", r->ntensors);
 		while (ts_next_tensor(r, &t)) {
 			uint32_t again = 0;
 			for (uint32_t i = 0; i < nseen; i++)
@@ -108,8 +161,10 @@ void npy_export(struct ts_reader *r, const char *dir)
 				s += sprintf(s, "~%" PRIu32, again + 1);
 			memcpy(s, ".npy", 5);
 			export_tensor(r, &t, path);
+			index_tensor(&x, &t, path + dlen + 1);
 		}
 	}
+	index_close(&x, dir);
 	free(seen);
 	free(path);
 }

@@ -31,7 +31,9 @@ USAGE="usage: tensordump [options] [FILE]"
 	run -2 --separate-stderr tensordump a.t b.t
 	[ "$stderr" = "$USAGE" ]
 	run -2 --separate-stderr tensordump -a -r
-	[ "$stderr" = "tensordump: options -a, -r and -e exclude each other" ]
+	[ "$stderr" = "tensordump: options -a, -r, -e and -i exclude each other" ]
+	run -2 --separate-stderr tensordump -i out x.t
+	[ "$stderr" = "$USAGE" ]
 }
 
 @test "a missing file" {
@@ -286,6 +288,7 @@ npy_header() {
 3-specials-w.npy
 4-wide-m.npy
 4-wide-v.npy
+index.txt
 EOF
 	[ "$(npy_header out/0-scalars-u.npy)" = "{'descr': '|u1', 'fortran_order': False, 'shape': (), }" ]
 	[ "$(npy_header out/1-ranks-r1.npy)" = "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }" ]
@@ -314,6 +317,7 @@ EOF
 0--%25%7E.npy
 0--a%2Fb.npy
 0--a%2Fb~2.npy
+index.txt
 EOF
 	[ "$(tail -c 1 out/0--a%2Fb~2.npy | od -An -tu1)" = "   2" ]
 }
@@ -322,7 +326,7 @@ EOF
 	cat "$FIXTURES/td-demo.t" "$FIXTURES/td-demo.t" > two.t
 	run -0 --separate-stderr tensordump -e out two.t
 	[ -z "$output" ] && [ -z "$stderr" ]
-	[ "$(cd out && echo *)" = "0-demo-w.npy 1-demo-w.npy" ]
+	[ "$(cd out && echo *)" = "0-demo-w.npy 1-demo-w.npy index.txt" ]
 }
 
 @test "-e: a directory that cannot be made" {
@@ -331,4 +335,161 @@ EOF
 	[ "$stderr" = "tensordump: file/out: Not a directory" ]
 	run -1 --separate-stderr tensordump -e file "$FIXTURES/td-demo.t"
 	[ "$stderr" = "tensordump: file/0-demo-w.npy: cannot create temporary file: Not a directory" ]
+}
+
+# ---- -i: NumPy files back into a stream ----
+
+@test "-e writes index.txt: the frames, and each tensor's name, file and flags, in order" {
+	printf 'frame - 3\ntensor a/b u8 [] 1\ntensor a/b u8 [] 2\ntensor %%25~ u8 [] 3\nframe e 0\n' |
+		mkstream x.t
+	printf 'frame f 2\ntensor w f32 [2] live 1 2\ntensor p i32 [1] pad 3 7\n' | mkstream y.t
+	cat x.t y.t | tensordump -e out
+	diff - out/index.txt <<'EOF'
+# tensordump -e: the frames and tensors of the stream, in order;
+# tensordump -i DIR makes the stream again from them.
+frame - 3
+tensor a/b 0--a%2Fb.npy
+tensor a/b 0--a%2Fb~2.npy
+tensor %25~ 0--%25%7E.npy
+frame e 0
+frame f 2
+tensor w 2-f-w.npy live
+tensor p 2-f-p.npy pad 3
+EOF
+}
+
+@test "-i: stream -> npy -> stream is byte for byte the same" {
+	tensordump -e out "$FIXTURES/td-all.t"
+	tensordump -i out | cmp - "$FIXTURES/td-all.t"
+	printf 'frame - 3\ntensor a/b u8 [] 1\ntensor a/b u8 [] 2\ntensor %%25~ u8 [] 3\nframe e 0\n' |
+		mkstream x.t
+	printf 'frame f 2\ntensor w f32 [2] live 1 2\ntensor p i32 [1] pad 3 7\n' | mkstream y.t
+	cat x.t y.t "$FIXTURES/td-demo.t" > xy.t
+	tensordump -e out2 xy.t
+	tensordump -i out2 | cmp - xy.t
+	: > empty.t
+	tensordump -e out3 empty.t
+	run -0 --separate-stderr tensordump -i out3
+	[ -z "$output" ] && [ -z "$stderr" ]
+}
+
+@test "-i: a model goes through NumPy files and back unchanged" {
+	printf 'hello, world\n' > c.txt
+	vocab c.txt > v.t
+	rnn-init -H 8 -s 3 v.t > m.t
+	tensordump -e m m.t
+	tensordump -i m | cmp - m.t
+}
+
+# Write the .npy file $1 (format 1.0) with header dictionary $2 and data
+# bytes $3 (printf escapes).
+mknpy() {
+	local len=$(( (10 + ${#2} + 1 + 63) / 64 * 64 - 10 ))
+	{ printf '\223NUMPY\001\000'
+	  printf "\\$(printf %03o $((len % 256)))\\$(printf %03o $((len / 256)))"
+	  printf '%-*s\n' $((len - 1)) "$2"; printf "$3"; } > "$1"
+}
+
+@test "-i: the .npy file gives dtype, shape and data; index.txt names, order and flags" {
+	mkdir d
+	printf 'frame f 1\ntensor x NEW.npy\n' > d/index.txt
+	mknpy d/NEW.npy "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 1), }" '\001\0\0\0\002\0\0\0'
+	run -0 bash -c 'tensordump -i d | tensordump -a'
+	[ "$output" = $'frame f 1\ntensor x i32 [2 1]\n  1\n  2' ]
+	# Other key orders and spacing; 'u1' for '|u1'.
+	mknpy d/NEW.npy "{'shape':(3,),'fortran_order':False,'descr':'u1'}" '\001\002\003'
+	run -0 bash -c 'tensordump -i d | tensordump -a'
+	[ "${lines[2]}" = "  1 2 3" ]
+}
+
+# Write $1 (printf format) as d/index.txt; tensordump -i d must fail with
+# "tensordump: d/index.txt: $2".
+bad_index() {
+	printf "$1" > d/index.txt
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/index.txt: $2" ] || { echo "got: $stderr"; false; }
+}
+
+@test "-i: bad index lines name the line" {
+	mkdir d
+	tensordump -e d "$FIXTURES/td-demo.t"
+	bad_index 'tensor w 0-demo-w.npy\n' "line 1: tensor before any frame line"
+	bad_index 'frame demo 2\ntensor w 0-demo-w.npy\n' "line 1: frame 'demo' has 1 tensors, not 2"
+	bad_index 'frame demo 0\ntensor w 0-demo-w.npy\n' "line 2: frame 'demo' has more than the 0 tensors its line says"
+	bad_index 'frame demo\n' "line 1: frame 'demo': tensor count missing (frame NAME COUNT)"
+	bad_index 'frame demo 5000\n' "line 1: frame 'demo': bad tensor count '5000' (0 to 4096)"
+	bad_index 'frame demo 1\ntensor w\n' "line 2: tensor 'w': file missing (tensor NAME FILE)"
+	bad_index 'frame demo 1\ntensor w ../x.npy\n' "line 2: tensor 'w': file '../x.npy' is not a name in d"
+	bad_index 'frame demo 1\ntensor w 0-demo-w.npy fast\n' "line 2: tensor 'w': 'fast' after its file (tensor NAME FILE [live] [pad P])"
+	bad_index 'frame demo 1\ntensor w 0-demo-w.npy pad 256\n' "line 2: tensor 'w': bad pad count '256' (1 to 255)"
+	bad_index 'frame demo 1\ntensor x%%00 0-demo-w.npy\n' "line 2: tensor name 'x%00' holds a NUL byte"
+	bad_index 'frames demo 1\n' "line 1: expected 'frame' or 'tensor', found 'frames'"
+	rm d/index.txt
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/index.txt: No such file or directory" ]
+}
+
+# Write d/x.npy with header $1 and data $2; tensordump -i d must fail with
+# "tensordump: d/x.npy: $3".
+bad_npy() {
+	mknpy d/x.npy "$1" "$2"
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/x.npy: $3" ] || { echo "got: $stderr"; false; }
+}
+
+@test "-i: bad .npy files are refused naming the file" {
+	mkdir d
+	printf 'frame f 1\ntensor x x.npy\n' > d/index.txt
+	bad_npy "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }" '\0\0\0\0' \
+		"NumPy header: dtype '>f4' is not one of |u1 <i4 <i8 <f4 <f8"
+	bad_npy "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }" '\0\0\0\0' \
+		"NumPy header: dtype '<c8' is not one of |u1 <i4 <i8 <f4 <f8"
+	bad_npy "{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }" '\0\0\0\0' \
+		"NumPy header: Fortran order (save a C-ordered array)"
+	bad_npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }" '\0\0\0\0' \
+		"4 bytes of data where its shape needs 8"
+	bad_npy "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" '\0\0\0\0\0' \
+		"more data than its shape holds"
+	bad_npy "{'descr': '<f4', 'shape': (1,), }" '\0\0\0\0' \
+		"NumPy header: descr, fortran_order or shape missing"
+	bad_npy "{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }" '\0\0\0\0' \
+		"NumPy header: rank over 8"
+	bad_npy "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627777,), }" '' \
+		"dimension over 2^40"
+	printf 'P5\n1 1\n255\n\0' > d/x.npy
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/x.npy: not a NumPy file" ]
+	rm d/x.npy
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/x.npy: No such file or directory" ]
+}
+
+@test "-i with NumPy: np.load reads every export; arrays np.save wrote go back in" {
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "python3-numpy is missing"
+	tensordump -e out "$FIXTURES/td-all.t"
+	/usr/bin/python3 - out <<'EOF'
+import glob, sys
+import numpy as np
+files = sorted(glob.glob(sys.argv[1] + "/*.npy"))
+assert len(files) == 16, files
+for f in files:
+    np.load(f)
+a = np.load(sys.argv[1] + "/1-ranks-r2.npy")
+assert a.dtype == np.float32 and a.shape == (2, 3), (a.dtype, a.shape)
+np.save(sys.argv[1] + "/1-ranks-r2.npy", (a * 2).T.copy())
+np.save(sys.argv[1] + "/0-scalars-d.npy", np.arange(4, dtype=np.float64).reshape(2, 2))
+EOF
+	tensordump -i out | tensordump -a > got.txt
+	grep -A3 -e '^tensor r2 ' -e '^tensor d f64 \[2' got.txt | diff - <(cat <<'EOF'
+tensor d f64 [2 2]
+  0 1
+  2 3
+frame ranks 6
+--
+tensor r2 f32 [3 2]
+      2 0.008
+      5 1e+21
+     -6 -12.5
+EOF
+)
 }
