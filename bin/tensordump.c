@@ -7,6 +7,7 @@
  *   tensordump -e DIR [FILE]   each tensor as DIR/F-FRAME-NAME.npy, and
  *                              DIR/index.txt
  *   tensordump -i DIR          the stream those describe, back
+ *   tensordump -g NAME [FILE]  the 2-D tensor NAME as a PGM image (lib/pgm)
  *
  * The work is done in lib/: the text form and the listing in lib/tstext
  * (formats/text.md), NumPy files in lib/npy. Reading a stream takes
@@ -20,6 +21,7 @@
 #include "arg.h"
 #include "err.h"
 #include "npy.h"
+#include "pgm.h"
 #include "ts.h"
 #include "tstext.h"
 
@@ -41,7 +43,9 @@ static void help(void)
 	     "          (F: frame number from 0; DIR is created if missing) and\n"
 	     "          their order and flags as DIR/index.txt\n"
 	     "  -i DIR  the other way: the stream DIR/index.txt and its .npy files\n"
-	     "          describe, on stdout");
+	     "          describe, on stdout\n"
+	     "  -g NAME the first tensor NAME (2-D) as a PGM image on stdout: 0..max\n"
+	     "          black to white, or -max..max with 0 grey if any is negative");
 	efshut_stdout();
 }
 
@@ -70,16 +74,16 @@ int main(int argc, char **argv)
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	int mode = 0;
-	const char *dir = NULL;
+	const char *arg = NULL;	/* -e/-i directory, -g tensor name */
 	int c;
-	while ((c = getopt(argc, argv, "are:i:")) != -1) {
+	while ((c = getopt(argc, argv, "are:i:g:")) != -1) {
 		if (c == '?')
 			usage();
 		if (mode && mode != c)
-			uprintf("options -a, -r, -e and -i exclude each other");
+			uprintf("options -a, -r, -e, -i and -g exclude each other");
 		mode = c;
-		if (c == 'e' || c == 'i')
-			dir = optarg;
+		if (c == 'e' || c == 'i' || c == 'g')
+			arg = optarg;
 	}
 	if (argc - optind > (mode == 'i' ? 0 : 1))
 		usage();
@@ -92,16 +96,21 @@ int main(int argc, char **argv)
 	if (mode == 'i') {
 		struct ts_writer w;
 		ts_wopen(&w, NULL);
-		npy_import(dir, &w);
+		npy_import(arg, &w);
 		ts_wclose(&w);
 		return 0;
 	}
 	struct ts_reader r;
 	ts_ropen(&r, path);
 	if (mode == 'e') {
-		npy_export(&r, dir);
+		npy_export(&r, arg);
 		ts_rclose(&r);
 		return 0;
+	}
+	if (mode == 'g') {
+		pgm_from_stream(stdout, &r, arg);
+		ts_rclose(&r);
+		efshut_stdout();
 	}
 	if (tstext_write(stdout, &r, mode != 'a') != 0)
 		efshut_stdout();	/* reports the error */

@@ -15,6 +15,8 @@ USAGE="usage: tensordump [options] [FILE]"
 	run -0 --separate-stderr tensordump --help
 	[ "${lines[0]}" = "$USAGE" ]
 	[[ "$output" == *"-e DIR"* ]]
+	[[ "$output" == *"-i DIR"* ]]
+	[[ "$output" == *"-g NAME"* ]]
 	[ -z "$stderr" ]
 }
 
@@ -31,7 +33,7 @@ USAGE="usage: tensordump [options] [FILE]"
 	run -2 --separate-stderr tensordump a.t b.t
 	[ "$stderr" = "$USAGE" ]
 	run -2 --separate-stderr tensordump -a -r
-	[ "$stderr" = "tensordump: options -a, -r, -e and -i exclude each other" ]
+	[ "$stderr" = "tensordump: options -a, -r, -e, -i and -g exclude each other" ]
 	run -2 --separate-stderr tensordump -i out x.t
 	[ "$stderr" = "$USAGE" ]
 }
@@ -492,4 +494,60 @@ tensor r2 f32 [3 2]
      -6 -12.5
 EOF
 )
+}
+
+# ---- -g: pictures ----
+
+@test "-g: a 2-D tensor with negative values: P5, -max..max black to white, 0 grey" {
+	printf 'frame f 2\ntensor b f32 [3] 1 2 3\ntensor w f32 [2 3] -2 -1 0 1 2 0.5\n' | mkstream w.t
+	tensordump -g w w.t > w.pgm
+	[ "$(head -c 11 w.pgm | od -An -c)" = "   P   5  \n   3       2  \n   2   5   5  \n" ]
+	[ "$(wc -c < w.pgm)" -eq $((11 + 6)) ]
+	# 127.5 + 127.5 x / 2, rounded: -2 0, -1 64, 0 128, 1 191, 2 255, 0.5 159
+	[ "$(tail -c 6 w.pgm | od -An -tu1)" = "   0  64 128 191 255 159" ]
+}
+
+@test "-g: no negative value: 0..max black to white; any dtype; the first tensor of the name" {
+	printf 'frame f 1\ntensor p u8 [2 2] 0 1 2 4\nframe g 1\ntensor p u8 [1 1] 9\n' | mkstream p.t
+	tensordump -g p p.t > p.pgm
+	[ "$(head -c 11 p.pgm | od -An -c)" = "   P   5  \n   2       2  \n   2   5   5  \n" ]
+	[ "$(tail -c 4 p.pgm | od -An -tu1)" = "   0  64 128 255" ]
+	printf 'frame f 1\ntensor z f64 [1 2] 0 0\n' | mkstream z.t
+	[ "$(tensordump -g z < z.t | tail -c 2 | od -An -tu1)" = "   0   0" ]
+}
+
+@test "-g: size-1 dimensions are left out: hidden states (T,1,H) are a (T,H) picture" {
+	printf 'frame forward 1\ntensor hs f32 [2 1 3] -1 0 1 1 0 -1\n' | mkstream hs.t
+	tensordump -g hs hs.t > hs.pgm
+	[ "$(head -c 11 hs.pgm | od -An -c)" = "   P   5  \n   3       2  \n   2   5   5  \n" ]
+	[ "$(tail -c 6 hs.pgm | od -An -tu1)" = "   0 128 255 255 128   0" ]
+}
+
+@test "-g: a 3-D, 1-D, empty, missing or non-finite tensor is a precise error" {
+	printf 'frame f 5\ntensor c f32 [2 2 2] 1 2 3 4 5 6 7 8\ntensor b f32 [3] 1 2 3\n'`
+		`'tensor e f32 [0 3]\ntensor n f32 [1 2] 1 nan\ntensor i f32 [1 2] 1 -inf\n' | mkstream bad.t
+	run -1 --separate-stderr tensordump -g c bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'c' is [2 2 2]: a picture needs a 2-D tensor" ]
+	run -1 --separate-stderr tensordump -g b bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'b' is [3]: a picture needs a 2-D tensor" ]
+	run -1 --separate-stderr tensordump -g e bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'e' is [0 3]: nothing to draw" ]
+	run -1 --separate-stderr tensordump -g n bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'n' holds NaN or Inf: no picture" ]
+	run -1 --separate-stderr tensordump -g i bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'i' holds NaN or Inf: no picture" ]
+	run -1 --separate-stderr tensordump -g Whh bad.t
+	[ "$stderr" = "tensordump: bad.t: no tensor 'Whh' in the stream" ]
+	[ -z "$output" ]
+}
+
+@test "-g with netpbm: pnmtopng takes the picture of a model's Whh, and pngtopnm gives it back" {
+	command -v pnmtopng >/dev/null && command -v pngtopnm >/dev/null || skip "netpbm is missing"
+	printf 'hello, world\n' > c.txt
+	vocab c.txt > v.t
+	rnn-init -H 8 -s 3 v.t > m.t
+	tensordump -g Whh m.t > whh.pgm
+	[ "$(head -c 9 whh.pgm)" = $'P5\n8 8\n25' ]
+	pnmtopng < whh.pgm > whh.png
+	pngtopnm whh.png | cmp - whh.pgm
 }
