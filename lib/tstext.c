@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 enum {
 	CHUNK = TSTEXT_CHUNK,
 	SHOW_LINES = 4,		/* lines of values a listing shows per tensor */
@@ -319,8 +321,99 @@ static void put_summary(FILE *out, const struct summary *s, const struct ts_tens
 	putc('\n', out);
 }
 
-/* Print the tensor t being read from r: every value (all), or a summary
- * and the first SHOW_LINES lines, "..." marking what is left out. */
+/* The characters of a vocabulary (a rank-1 tensor "vocab", lib/vocab.h),
+ * which a listing shows beside their code points: the first CHARS_SHOW of
+ * them, quoted, as UTF-8 for code points (bytes of byte mode above 0x7f
+ * as \xHH), with C's escapes for '"', '\\' and control characters, and
+ * \u{H} for what is not a character. */
+enum { CHARS_SHOW = 256 };
+
+struct chars {
+	char s[CHARS_SHOW * 12 + 1];	/* 12: the longest, \u{ffffffff} */
+	size_t len;
+	uint64_t n;		/* entries seen */
+};
+
+static int is_vocab(const struct ts_tensor *t)
+{
+	return strcmp(t->name, "vocab") == 0 && t->rank == 1 &&
+	       (t->dtype == TS_I32 || t->dtype == TS_U8);
+}
+
+/* Append entry v (a code point, or a byte when bytes) to c. */
+static void chars_put(struct chars *c, int64_t v, int bytes)
+{
+	static const char esc[] = "\a\b\t\n\v\f\r", letter[] = "abtnvfr";
+	char *d = c->s + c->len;
+	const char *e = v > 0 && v < 0x20 ? strchr(esc, (int)v) : NULL;
+	unsigned char u[UTF8_MAX];
+	int k;
+	if (v == '"' || v == '\\')
+		k = sprintf(d, "\\%c", (int)v);
+	else if (e)
+		k = sprintf(d, "\\%c", letter[e - esc]);
+	else if (v >= 0x20 && v < 0x7f)
+		k = sprintf(d, "%c", (int)v);
+	else if (bytes || (v >= 0 && v < 0x20) || v == 0x7f)
+		k = sprintf(d, "\\x%02x", (unsigned)v);
+	else if (v >= 0xa0 && v <= 0x10ffff && (k = utf8_encode((uint32_t)v, u)) > 0)
+		memcpy(d, u, (size_t)k);
+	else
+		k = sprintf(d, "\\u{%llx}", (unsigned long long)(v & 0xffffffff));
+	c->len += (size_t)k;
+}
+
+/* Add the n values of a vocabulary's dtype at p to c, up to CHARS_SHOW. */
+static void chars_add(struct chars *c, int dtype, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n && c->n < CHARS_SHOW; i++, c->n++)
+		chars_put(c, dtype == TS_U8 ? p[i] : (int32_t)ts_get32(p + 4 * i),
+			  dtype == TS_U8);
+}
+
+/* The listing's line of t's characters: "  # chars "..."", and how many
+ * of them it shows when not all. */
+static void put_chars(FILE *out, const struct chars *c, const struct ts_tensor *t)
+{
+	fputs("  # chars \"", out);
+	fwrite(c->s, 1, c->len, out);
+	putc('"', out);
+	if (c->n < t->count)
+		fprintf(out, " (the first %" PRIu64 " of %" PRIu64 ")", c->n, t->count);
+	putc('\n', out);
+}
+
+/* List the tensor t being read from r: its summary (and characters, for a
+ * vocabulary), then the first SHOW_LINES lines, "..." marking the rest. */
+static void list_tensor(FILE *out, struct ts_reader *r, const struct ts_tensor *t,
+			struct layout *L)
+{
+	static unsigned char buf[CHUNK];
+	unsigned char head[SHOW_LINES * 16 * 8];
+	size_t nshow = (size_t)layout_span(L, t->count, SHOW_LINES);
+	struct summary s = { 0 };
+	static struct chars c;
+	c.len = c.n = 0;
+	for (uint64_t left = t->nbytes; left > 0;) {
+		size_t n = left < CHUNK ? (size_t)left : CHUNK;
+		ts_read_data(r, buf, n);
+		if (left == t->nbytes)	/* the first chunk holds them all */
+			memcpy(head, buf, nshow * L->esize);
+		summarise(&s, t->dtype, buf, n / L->esize);
+		if (is_vocab(t))
+			chars_add(&c, t->dtype, buf, n / L->esize);
+		left -= n;
+	}
+	put_summary(out, &s, t);
+	if (is_vocab(t) && t->count > 0)
+		put_chars(out, &c, t);
+	L->width = layout_width(L, head, nshow);
+	layout_put(L, head, nshow);
+	if (nshow < t->count)
+		fputs("\n  ...", out);
+}
+
+/* Print the tensor t being read from r: every value (all), or a listing. */
 static void dump_tensor(FILE *out, struct ts_reader *r, const struct ts_tensor *t, int all)
 {
 	static unsigned char buf[CHUNK];
@@ -341,27 +434,11 @@ static void dump_tensor(FILE *out, struct ts_reader *r, const struct ts_tensor *
 			left -= n;
 		}
 	} else {
-		unsigned char head[SHOW_LINES * 16 * 8];
-		size_t nshow = (size_t)layout_span(&L, t->count, SHOW_LINES);
-		struct summary s = { 0 };
-		for (uint64_t left = t->nbytes; left > 0;) {
-			size_t n = left < CHUNK ? (size_t)left : CHUNK;
-			ts_read_data(r, buf, n);
-			if (left == t->nbytes)	/* the first chunk holds them all */
-				memcpy(head, buf, nshow * L.esize);
-			summarise(&s, t->dtype, buf, n / L.esize);
-			left -= n;
-		}
-		put_summary(out, &s, t);
-		L.width = layout_width(&L, head, nshow);
-		layout_put(&L, head, nshow);
-		if (nshow < t->count)
-			fputs("\n  ...", out);
+		list_tensor(out, r, t, &L);
 	}
 	layout_end(&L);
 }
 
-/* List every frame of r as text: all values (all) or a summary listing. */
 int tstext_write(FILE *out, struct ts_reader *r, int listing)
 {
 	struct ts_tensor t;

@@ -551,3 +551,32 @@ EOF
 	pnmtopng < whh.pgm > whh.png
 	pngtopnm whh.png | cmp - whh.pgm
 }
+
+@test "listing: a vocabulary's entries are shown as characters too" {
+	printf 'hello, "world"\\\t\n' | vocab > v.t
+	run -0 tensordump v.t
+	[ "${lines[2]}" = '  # min 9  max 119  mean 75.2308' ]
+	[ "${lines[3]}" = '  # chars "\t\n \",\\dehlorw"' ]
+	[ "${lines[4]}" = '    9  10  32  34  44  92 100 101' ]
+	printf 'h\xc3\xa9llo \xf0\x9f\x98\x80\x01' | vocab -b > b.t
+	run -0 tensordump b.t
+	[ "${lines[3]}" = '  # chars "\x01 hlo\x80\x98\x9f\xa9\xc3\xf0"' ]
+	printf 'x\xc3\xa9\xc2\x85\xf0\x9f\x98\x80' | vocab > u.t
+	run -0 tensordump u.t
+	[ "${lines[3]}" = $'  # chars "x\\u{85}\xc3\xa9\xf0\x9f\x98\x80"' ]
+	# What is not a character, in a hand-made tensor named vocab.
+	printf 'frame f 1\ntensor vocab i32 [3] -1 55296 1114112\n' | mkstream h.t
+	run -0 tensordump h.t
+	[ "${lines[3]}" = '  # chars "\u{ffffffff}\u{d800}\u{110000}"' ]
+	# -a is the text form: unchanged.
+	run -0 tensordump -a v.t
+	[ "${lines[2]}" = '    9  10  32  34  44  92 100 101' ]
+}
+
+@test "listing: a long vocabulary shows its first 256 characters" {
+	{ echo 'frame f 1'; echo 'tensor vocab i32 [300]'; seq 1000 1299; } | mkstream v.t
+	run -0 tensordump v.t
+	[[ "${lines[3]}" == '  # chars "'*'" (the first 256 of 300)' ]]
+	# U+03E8 to U+04E7: two bytes each in UTF-8
+	[ "$(printf '%s' "${lines[3]}" | wc -c)" -eq $((11 + 2 * 256 + 1 + 23)) ]
+}
