@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,17 +220,8 @@ struct idx {
 	uint32_t count, seen;	/* the frame's tensors: declared, so far */
 };
 
-static void idx_die(const struct idx *x, unsigned long line, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
-static void idx_die(const struct idx *x, unsigned long line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	eprintf("%s: line %lu: %s", x->path, line, msg);
-}
+/* Die with "prog: DIR/index.txt: line N: message". */
+#define idx_die(x, line, ...) tstext_die_line((x)->path, (line), __VA_ARGS__)
 
 /* The next white-space separated word of the line, NUL-terminated in place,
  * or NULL at its end. */

@@ -11,21 +11,13 @@
 /* Element i of the data at p, of dtype, as a double. */
 static double value_at(int dtype, const unsigned char *p, uint64_t i)
 {
-	float f;
-	double d;
 	switch (dtype) {
 	case TS_U8: return p[i];
 	case TS_I32: return (int32_t)ts_get32(p + 4 * i);
 	case TS_I64: return (double)(int64_t)ts_get64(p + 8 * i);
-	case TS_F32: {
-		uint32_t b = ts_get32(p + 4 * i);
-		memcpy(&f, &b, 4);
-		return f;
+	case TS_F32: return ts_f32_of(ts_get32(p + 4 * i));
 	}
-	}
-	uint64_t b = ts_get64(p + 8 * i);
-	memcpy(&d, &b, 8);
-	return d;
+	return ts_f64_of(ts_get64(p + 8 * i));
 }
 
 /* The largest |x| of t's data and whether any x is negative; dies on NaN
@@ -60,19 +52,6 @@ static void write_pgm(FILE *out, const struct ts_tensor *t, const char *stream)
 	}
 }
 
-/* The shape of t as "[2 3]". */
-static const char *shape_of(const struct ts_tensor *t)
-{
-	static char buf[TS_MAX_RANK * 21 + 3];
-	size_t n = 0;
-	buf[n++] = '[';
-	for (int i = 0; i < t->rank; i++)
-		n += (size_t)snprintf(buf + n, sizeof buf - n, i ? " %" PRIu64 : "%" PRIu64,
-				      t->dims[i]);
-	snprintf(buf + n, sizeof buf - n, "]");
-	return buf;
-}
-
 /* Leave out t's dimensions of size 1 while its rank is over 2: the hidden
  * states (T,1,H) of a window of one sequence are a (T,H) picture. */
 static void squeeze(struct ts_tensor *t)
@@ -98,10 +77,10 @@ void pgm_from_stream(FILE *out, struct ts_reader *r, const char *name)
 			squeeze(&flat);
 			if (flat.rank != 2)
 				eprintf("%s: tensor '%s' is %s: a picture needs a 2-D tensor",
-					r->path, name, shape_of(&t));
+					r->path, name, ts_shape_str(&t));
 			if (t.count == 0)
 				eprintf("%s: tensor '%s' is %s: nothing to draw", r->path, name,
-					shape_of(&t));
+					ts_shape_str(&t));
 			flat.data = ts_load_data(r);
 			write_pgm(out, &flat, r->path);
 			free(flat.data);

@@ -108,6 +108,18 @@ int ts_valid_name(const char *s, size_t minlen)
 	return ts_name_check(s, strlen(s), minlen) == NULL;
 }
 
+const char *ts_shape_str(const struct ts_tensor *t)
+{
+	static char buf[TS_MAX_RANK * 21 + 3];
+	size_t n = 0;
+	buf[n++] = '[';
+	for (int i = 0; i < t->rank; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, i ? " %llu" : "%llu",
+				      (unsigned long long)t->dims[i]);
+	snprintf(buf + n, sizeof buf - n, "]");
+	return buf;
+}
+
 const char *ts_shape_check(struct ts_tensor *t)
 {
 	size_t size = ts_dtype_size(t->dtype);

@@ -18,22 +18,6 @@ enum {
 	NUMLEN = TSTEXT_NUMLEN
 };
 
-/* ---- elements by their bits ---- */
-
-static float f32_of(uint32_t bits)
-{
-	float v;
-	memcpy(&v, &bits, sizeof v);
-	return v;
-}
-
-static double f64_of(uint64_t bits)
-{
-	double v;
-	memcpy(&v, &bits, sizeof v);
-	return v;
-}
-
 /* ---- values as text ---- */
 
 /* Whether s, a normal number printed with `full` significant digits (%.9g,
@@ -67,7 +51,7 @@ static int may_be_short(const char *s, int full, int cut, unsigned near)
 static int format_f32(char *s, uint32_t bits)
 {
 	char s6[NUMLEN];
-	float v = f32_of(bits);
+	float v = ts_f32_of(bits);
 	if (isnan(v)) {
 		if ((bits & UINT32_C(0x7fffffff)) == TSTEXT_F32_QNAN)
 			return snprintf(s, NUMLEN, "%snan", bits >> 31 ? "-" : "");
@@ -91,7 +75,7 @@ static int format_f32(char *s, uint32_t bits)
 static int format_f64(char *s, uint64_t bits)
 {
 	char s15[NUMLEN];
-	double v = f64_of(bits);
+	double v = ts_f64_of(bits);
 	if (isnan(v)) {
 		if ((bits & UINT64_C(0x7fffffffffffffff)) == TSTEXT_F64_QNAN)
 			return snprintf(s, NUMLEN, "%snan", bits >> 63 ? "-" : "");
@@ -294,8 +278,8 @@ static void summarise(struct summary *s, int dtype, const unsigned char *p, size
 		case TS_U8: fold_int(s, p[i], &sum); break;
 		case TS_I32: fold_int(s, (int32_t)ts_get32(p + 4 * i), &sum); break;
 		case TS_I64: fold_int(s, (int64_t)ts_get64(p + 8 * i), &sum); break;
-		case TS_F32: fold_float(s, f32_of(ts_get32(p + 4 * i)), &sum); break;
-		case TS_F64: fold_float(s, f64_of(ts_get64(p + 8 * i)), &sum); break;
+		case TS_F32: fold_float(s, ts_f32_of(ts_get32(p + 4 * i)), &sum); break;
+		case TS_F64: fold_float(s, ts_f64_of(ts_get64(p + 8 * i)), &sum); break;
 		}
 	}
 	s->sum += sum;

@@ -35,6 +35,12 @@ int tstext_write(FILE *out, struct ts_reader *r, int listing);
  * stream to w; the caller opens and closes w. */
 void tstext_read(FILE *in, const char *path, struct ts_writer *w);
 
+/* Die with "prog: PATH: line N: message" (printf format), as the reader
+ * of the text form does; for readers of other text (tensordump -i's
+ * index). */
+void tstext_die_line(const char *path, unsigned long line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+
 /* Format the element of dtype at p into s (TSTEXT_NUMLEN bytes) as the
  * text form writes it; returns the length. */
 int tstext_format_value(char *s, int dtype, const unsigned char *p);

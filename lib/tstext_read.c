@@ -19,20 +19,7 @@
 
 enum { CHUNK = TSTEXT_CHUNK };
 
-static float f32_of(uint32_t bits)
-{
-	float v;
-	memcpy(&v, &bits, sizeof v);
-	return v;
-}
-
-static double f64_of(uint64_t bits)
-{
-	double v;
-	memcpy(&v, &bits, sizeof v);
-	return v;
-}
-
+/* A tensor of a frame held in memory until the frame ends. */
 struct held {
 	struct ts_tensor t;	/* t.data: len bytes so far, room for cap */
 	size_t len, cap;
@@ -65,18 +52,7 @@ struct parser {
 };
 
 /* Die with "prog: FILE: line N: message". */
-static void perr_at(const struct parser *ps, unsigned long line, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
-static void perr_at(const struct parser *ps, unsigned long line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	eprintf("%s: line %lu: %s", ps->path, line, msg);
-}
-
+#define perr_at(ps, line, ...) tstext_die_line((ps)->path, (line), __VA_ARGS__)
 #define perr(ps, ...) perr_at((ps), (ps)->lineno, __VA_ARGS__)
 
 /* A token as shown in messages: at most 24 bytes, unprintables as '?'. */
@@ -89,20 +65,6 @@ static const char *show(const char *s, size_t n)
 	if (k < n)
 		memcpy(buf + k, "...", 3), k += 3;
 	buf[k] = 0;
-	return buf;
-}
-
-/* The shape of t as "[2 3]", for messages. (lib/model.c has its own
- * shape_str, the same; left for the merge to make one.) */
-static const char *shape_str(const struct ts_tensor *t)
-{
-	static char buf[TS_MAX_RANK * 21 + 3];
-	size_t n = 0;
-	buf[n++] = '[';
-	for (int i = 0; i < t->rank; i++)
-		n += (size_t)snprintf(buf + n, sizeof buf - n, i ? " %" PRIu64 : "%" PRIu64,
-				      t->dims[i]);
-	snprintf(buf + n, sizeof buf - n, "]");
 	return buf;
 }
 
@@ -433,7 +395,7 @@ static int parse_special(struct parser *ps, const char *s, size_t n, int dtype,
 				return 0;
 			b = b << 4 | (uint64_t)h;
 		}
-		if (f32 ? !isnan(f32_of((uint32_t)b)) : !isnan(f64_of(b)))
+		if (f32 ? !isnan(ts_f32_of((uint32_t)b)) : !isnan(ts_f64_of(b)))
 			perr(ps, "'%s' is not the bit pattern of a NaN", show(s, n));
 		*bits = b;
 		return 1;
@@ -503,7 +465,7 @@ static void value(struct parser *ps, char *s, size_t n)
 {
 	if (is_word(s, n, "frame") || is_word(s, n, "tensor"))
 		perr_at(ps, ps->tensor_line, "tensor '%s' %s has %" PRIu64 " of its %"
-			PRIu64 " values", ps->t.name, shape_str(&ps->t), ps->have,
+			PRIu64 " values", ps->t.name, ts_shape_str(&ps->t), ps->have,
 			ps->t.count);
 	if (is_word(s, n, "..."))
 		perr(ps, "values left out ('...'): a listing is not the text form; "
@@ -526,7 +488,7 @@ static void statement(struct parser *ps, char *s, size_t n)
 			      *s == '.' || strncasecmp(s, "nan", 3) == 0 ||
 			      strncasecmp(s, "inf", 3) == 0))
 		perr(ps, "'%s': tensor '%s' %s holds only %" PRIu64 " value%s",
-		     show(s, n), ps->t.name, shape_str(&ps->t), ps->t.count,
+		     show(s, n), ps->t.name, ts_shape_str(&ps->t), ps->t.count,
 		     ps->t.count == 1 ? "" : "s");
 	else
 		perr(ps, "expected 'frame' or 'tensor', found '%s'", show(s, n));
@@ -534,6 +496,16 @@ static void statement(struct parser *ps, char *s, size_t n)
 
 /* Read the text form from path (NULL or "-": stdin), write the binary
  * stream on stdout. */
+void tstext_die_line(const char *path, unsigned long line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	eprintf("%s: line %lu: %s", path, line, msg);
+}
+
 void tstext_read(FILE *in, const char *path, struct ts_writer *w)
 {
 	struct parser *ps = ecalloc(1, sizeof *ps);
@@ -553,7 +525,7 @@ void tstext_read(FILE *in, const char *path, struct ts_writer *w)
 	}
 	if (ps->in_tensor)
 		perr_at(ps, ps->tensor_line, "tensor '%s' %s has %" PRIu64 " of its %" PRIu64
-			" values", ps->t.name, shape_str(&ps->t), ps->have, ps->t.count);
+			" values", ps->t.name, ts_shape_str(&ps->t), ps->have, ps->t.count);
 	end_frame(ps);
 	free(ps->chunk);
 	free(ps->held);
