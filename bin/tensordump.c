@@ -1,5 +1,5 @@
 /* tensordump: show a tensor stream as text, write one from text, export its
- * tensors as NumPy files.
+ * tensors as NumPy files and read them back, draw one as a picture.
  *
  *   tensordump [FILE]          listing: frames, tensors, summaries, first values
  *   tensordump -a [FILE]       every value, in the text form of formats/text.md
@@ -10,9 +10,9 @@
  *   tensordump -g NAME [FILE]  the 2-D tensor NAME as a PGM image (lib/pgm)
  *
  * The work is done in lib/: the text form and the listing in lib/tstext
- * (formats/text.md), NumPy files in lib/npy. Reading a stream takes
- * constant memory: data passes through one buffer, never a whole tensor at
- * once. */
+ * (formats/text.md), NumPy files in lib/npy, pictures in lib/pgm. Reading
+ * a stream takes constant memory: data passes through one buffer, never a
+ * whole tensor at once (but for the one tensor -g draws). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
