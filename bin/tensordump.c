@@ -68,6 +68,30 @@ static void undump(const char *path)
 		fclose(in);
 }
 
+/* The .npy files of dir (and its index.txt) as a stream on stdout. */
+static void import(const char *dir)
+{
+	struct ts_writer w;
+	ts_wopen(&w, NULL);
+	npy_import(dir, &w);
+	ts_wclose(&w);
+}
+
+/* The stream at path (NULL or "-": stdin) as text (mode 'a' or 0, the
+ * listing), NumPy files in arg ('e') or a picture of tensor arg ('g'). */
+static void from_stream(const char *path, int mode, const char *arg)
+{
+	struct ts_reader r;
+	ts_ropen(&r, path);
+	if (mode == 'e')
+		npy_export(&r, arg);
+	else if (mode == 'g')
+		pgm_from_stream(stdout, &r, arg);
+	else if (tstext_write(stdout, &r, mode != 'a') != 0)
+		efshut_stdout();	/* reports the error */
+	ts_rclose(&r);
+}
+
 int main(int argc, char **argv)
 {
 	setprog(argv[0]);
@@ -89,32 +113,11 @@ int main(int argc, char **argv)
 		usage();
 	const char *path = optind < argc ? argv[optind] : NULL;
 
-	if (mode == 'r') {
+	if (mode == 'r')
 		undump(path);
-		return 0;
-	}
-	if (mode == 'i') {
-		struct ts_writer w;
-		ts_wopen(&w, NULL);
-		npy_import(arg, &w);
-		ts_wclose(&w);
-		return 0;
-	}
-	struct ts_reader r;
-	ts_ropen(&r, path);
-	if (mode == 'e') {
-		npy_export(&r, arg);
-		ts_rclose(&r);
-		return 0;
-	}
-	if (mode == 'g') {
-		pgm_from_stream(stdout, &r, arg);
-		ts_rclose(&r);
-		efshut_stdout();
-	}
-	if (tstext_write(stdout, &r, mode != 'a') != 0)
-		efshut_stdout();	/* reports the error */
-	ts_rclose(&r);
+	else if (mode == 'i')
+		import(arg);
+	else
+		from_stream(path, mode, arg);
 	efshut_stdout();
 }
-
