@@ -12,8 +12,9 @@
 /* read(2) retried on EINTR: bytes read (at most n), 0 at the end of the
  * input, -1 with errno set on an error. */
 ssize_t fd_read(int fd, void *buf, size_t n);
-/* Write all n bytes at p, retrying short writes and EINTR: 0, or -1 with
- * errno set (EAGAIN on a full non-blocking descriptor: the caller waits). */
+/* Write all n bytes at p to a blocking descriptor, retrying short writes
+ * and EINTR: 0, or -1 with errno set. (The stream writer, which may write
+ * to a non-blocking pipe, keeps its own loop: it waits on EAGAIN.) */
 int fd_write_all(int fd, const void *p, size_t n);
 
 #endif
