@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fdio.h"
 #include "utf8.h"
 
 enum { TXBUF = 1 << 20 };
@@ -54,18 +55,12 @@ static void refill(struct textin *t)
 		t->off += t->pos;
 		t->pos = 0;
 	}
-	for (;;) {
-		ssize_t n = read(t->fd, t->buf + t->len, t->cap - t->len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			eprintf("%s: read error:", t->path);
-		}
-		if (n == 0)
-			t->eof = 1;
-		t->len += (size_t)n;
-		return;
-	}
+	ssize_t n = fd_read(t->fd, t->buf + t->len, t->cap - t->len);
+	if (n < 0)
+		eprintf("%s: read error:", t->path);
+	if (n == 0)
+		t->eof = 1;
+	t->len += (size_t)n;
 }
 
 /* Continuation bytes (10xxxxxx) among the n bytes at s: eight at a time,

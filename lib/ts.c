@@ -14,14 +14,17 @@
 
 #include "crc32.h"
 #include "err.h"
+#include "fdio.h"
 
 /* Tensor data is used in place in host order, which the format fixes. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "charnn needs a little-endian machine: tensor data is used in place"
 #endif
 
-enum { RBUF = 1 << 18, WBUF = 1 << 18, PIPE_BYTES = 1 << 20 };
-#define LOAD_LIMIT ((uint64_t)1 << 33)	/* largest tensor loaded whole */
+enum {
+	RBUF = 1 << 18, WBUF = 1 << 18, PIPE_BYTES = 1 << 20,
+	LOAD_STEP = 1 << 16	/* first allocation for data not yet seen */
+};
 
 static const unsigned char frame_magic[4] = { 'c', 'h', 'n', 'F' };
 static const unsigned char tensor_magic[4] = { 'c', 'h', 'n', 'T' };
@@ -88,15 +91,33 @@ int ts_dtype_code(const char *name)
 	return 0;
 }
 
+const char *ts_name_check(const char *s, size_t n, size_t minlen)
+{
+	if (n < minlen || n > TS_MAX_NAME)
+		return minlen ? "is not 1 to 63 bytes long" : "is longer than 63 bytes";
+	if (memchr(s, 0, n))
+		return "holds a NUL byte";
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return "is not printable ASCII";
+	return NULL;
+}
+
 int ts_valid_name(const char *s, size_t minlen)
 {
-	size_t n = strlen(s);
-	if (n < minlen || n > TS_MAX_NAME)
-		return 0;
-	for (; *s; s++)
-		if (*s < 0x21 || *s > 0x7e)
-			return 0;
-	return 1;
+	return ts_name_check(s, strlen(s), minlen) == NULL;
+}
+
+const char *ts_shape_str(const struct ts_tensor *t)
+{
+	static char buf[TS_MAX_RANK * 21 + 3];
+	size_t n = 0;
+	buf[n++] = '[';
+	for (int i = 0; i < t->rank; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, i ? " %llu" : "%llu",
+				      (unsigned long long)t->dims[i]);
+	snprintf(buf + n, sizeof buf - n, "]");
+	return buf;
 }
 
 const char *ts_shape_check(struct ts_tensor *t)
@@ -187,12 +208,9 @@ static size_t fill(struct ts_reader *r, size_t need)
 		r->pos = 0;
 	}
 	while (r->len < need && !r->eof) {
-		ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		ssize_t n = fd_read(r->fd, r->buf + r->len, r->cap - r->len);
+		if (n < 0)
 			eprintf("%s: read error:", r->path);
-		}
 		if (n == 0)
 			r->eof = 1;
 		r->len += (size_t)n;
@@ -211,12 +229,9 @@ static void take(struct ts_reader *r, void *dst, size_t n, const char *what)
 			r->pos = r->len = 0;
 			/* Large reads go straight to their destination. */
 			if (d && n >= r->cap / 2 && !r->eof) {
-				ssize_t k = read(r->fd, d, n);
-				if (k < 0) {
-					if (errno == EINTR)
-						continue;
+				ssize_t k = fd_read(r->fd, d, n);
+				if (k < 0)
 					eprintf("%s: read error:", r->path);
-				}
 				if (k == 0) {
 					r->eof = 1;
 					ts_rdie(r, start, "truncated stream (%s)", what);
@@ -276,10 +291,11 @@ int ts_next_frame(struct ts_reader *r)
 		ts_rdie(r, start, "frame of %u tensors (limit %d)", count, TS_MAX_COUNT);
 	if (!zeros(h + 16 + nlen, hlen - 16 - nlen))
 		ts_rdie(r, start, "padding not zero in frame header");
+	const char *bad = ts_name_check((const char *)h + 16, nlen, 0);
+	if (bad)
+		ts_rdie(r, start, "frame name %s", bad);
 	memcpy(r->frame, h + 16, nlen);
 	r->frame[nlen] = 0;
-	if (!ts_valid_name(r->frame, 0))
-		ts_rdie(r, start, "frame name is not printable ASCII");
 	r->ntensors = r->left = count;
 	return 1;
 }
@@ -291,10 +307,16 @@ static void finish_tensor(struct ts_reader *r)
 	size_t padn = (size_t)(pad8(r->cur.nbytes) - r->cur.nbytes);
 	uint64_t where = r->off;
 	take(r, tail, padn + 8, r->cur.name);
-	if (!zeros(tail, padn) || !zeros(tail + padn + 4, 4))
+	if (!zeros(tail, padn))
 		ts_rdie(r, where, "padding not zero after tensor '%s'", r->cur.name);
-	if (!(r->cur.flags & TS_FLAG_LIVE) && ts_get32(tail + padn) != r->crc)
-		ts_rdie(r, where, "data CRC mismatch in tensor '%s'", r->cur.name);
+	if (!zeros(tail + padn + 4, 4))
+		ts_rdie(r, where + padn + 4, "reserved word not zero after tensor '%s'",
+			r->cur.name);
+	/* A live tensor stores 0: anything else is damage, not a CRC. */
+	uint32_t want = r->cur.flags & TS_FLAG_LIVE ? 0 : r->crc;
+	if (ts_get32(tail + padn) != want)
+		ts_rdie(r, where, "%s '%s'", want ? "data CRC mismatch in tensor" :
+			"data CRC not zero in a live tensor", r->cur.name);
 	r->in_tensor = 0;
 }
 
@@ -334,15 +356,16 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t)
 	take(r, h + 16, hlen - 16, "tensor header");
 	for (int i = 0; i < t->rank; i++)
 		t->dims[i] = ts_get64(h + 16 + 8 * i);
+	const char *bad = ts_name_check((const char *)h + 16 + 8 * t->rank, nlen, 1);
+	if (bad)
+		ts_rdie(r, start, "tensor name %s", bad);
 	memcpy(t->name, h + 16 + 8 * t->rank, nlen);
 	t->name[nlen] = 0;
-	if (!ts_valid_name(t->name, 1))
-		ts_rdie(r, start, "tensor name is not printable ASCII");
 	if (!zeros(h + 16 + 8 * t->rank + nlen, hlen - 16 - 8 * (size_t)t->rank - nlen))
 		ts_rdie(r, start, "padding not zero in tensor header");
 	/* Limits before the CRC: a hand-made header with absurd dimensions is
 	 * reported as such. Nothing has been allocated either way. */
-	const char *bad = ts_shape_check(t);
+	bad = ts_shape_check(t);
 	if (bad)
 		ts_rdie(r, start, "tensor '%s': %s", t->name, bad);
 	if (!header_ok(h, hlen))
@@ -372,14 +395,39 @@ void ts_read_data(struct ts_reader *r, void *dst, size_t n)
 		finish_tensor(r);
 }
 
+/* Bytes certainly still to come when r reads a regular file (what it holds
+ * past the read position, plus what is buffered); 0 if r reads anything
+ * else. */
+static uint64_t bytes_ahead(const struct ts_reader *r)
+{
+	struct stat st;
+	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	off_t at = lseek(r->fd, 0, SEEK_CUR);
+	if (at < 0 || st.st_size < at)
+		return 0;
+	return (uint64_t)(st.st_size - at) + (r->len - r->pos);
+}
+
+/* The memory grows with the data as it arrives (doubling from LOAD_STEP),
+ * unless a regular file holds it all: a header that lies about its size
+ * then costs a truncation error, not an allocation of what it claims. */
 void *ts_load_data(struct ts_reader *r)
 {
-	if (r->data_left > LOAD_LIMIT || r->data_left > SIZE_MAX)
+	uint64_t n = r->data_left;
+	if (n > SIZE_MAX)
 		ts_rdie(r, r->tensor_off, "tensor '%s' of %llu bytes is too large to load",
-			r->cur.name, (unsigned long long)r->data_left);
-	void *p = emalloc((size_t)r->data_left);
-	if (r->in_tensor)
-		ts_read_data(r, p, (size_t)r->data_left);
+			r->cur.name, (unsigned long long)n);
+	size_t cap = n <= LOAD_STEP || bytes_ahead(r) >= n ? (size_t)n : LOAD_STEP;
+	unsigned char *p = emalloc(cap ? cap : 1);
+	for (size_t got = 0; got < n;) {
+		if (got == cap) {
+			cap = n - cap < cap ? (size_t)n : 2 * cap;
+			p = erealloc(p, cap);
+		}
+		ts_read_data(r, p + got, cap - got);
+		got = cap;
+	}
 	return p;
 }
 

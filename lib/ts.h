@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "afile.h"
 
@@ -124,6 +125,21 @@ static inline void ts_put64(unsigned char *p, uint64_t v)
 	ts_put32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* The float and double with these bits. */
+static inline float ts_f32_of(uint32_t bits)
+{
+	float v;
+	memcpy(&v, &bits, sizeof v);
+	return v;
+}
+
+static inline double ts_f64_of(uint64_t bits)
+{
+	double v;
+	memcpy(&v, &bits, sizeof v);
+	return v;
+}
+
 /* Size in bytes of one element of dtype, or 0 if dtype is unknown. */
 size_t ts_dtype_size(int dtype);
 /* "f32" and friends; NULL for an unknown code. */
@@ -132,8 +148,14 @@ const char *ts_dtype_name(int dtype);
 int ts_dtype_code(const char *name);
 /* 1 if s is a valid tensor (minlen 1) or frame (minlen 0) name. */
 int ts_valid_name(const char *s, size_t minlen);
+/* NULL if the n bytes at s are a valid name, else what is wrong ("holds a
+ * NUL byte", ...), to follow "tensor name" or "frame name" in a message. */
+const char *ts_name_check(const char *s, size_t n, size_t minlen);
 /* Bytes in t's header, padding included: where its data starts. */
 size_t ts_header_bytes(const struct ts_tensor *t);
+/* t's shape as "[2 3]" ("[]" for a scalar), for messages; valid until the
+ * next call. */
+const char *ts_shape_str(const struct ts_tensor *t);
 /* Fill t's count and nbytes from dtype/rank/dims, or return a static
  * message saying which limit is broken. */
 const char *ts_shape_check(struct ts_tensor *t);
@@ -152,7 +174,8 @@ int ts_next_tensor(struct ts_reader *r, struct ts_tensor *t);
 /* Read the next n bytes of the current tensor's data (n <= what is left). The
  * data CRC is checked when its last byte has been read. */
 void ts_read_data(struct ts_reader *r, void *dst, size_t n);
-/* Read the rest of the current tensor's data into new memory. */
+/* Read the rest of the current tensor's data into new memory, which grows
+ * as the data arrives: a header claiming more than comes costs nothing. */
 void *ts_load_data(struct ts_reader *r);
 /* Die with "prog: STREAM: offset N: message". */
 void ts_rdie(const struct ts_reader *r, uint64_t off, const char *fmt, ...)

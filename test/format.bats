@@ -224,6 +224,57 @@ EOF
 	[ "$stderr" = "tensordump: two.t: offset 24: tensor 'w': more than 2^40 elements" ]
 }
 
+# Recompute the CRC of the header at offset $2 (length $3) of file $1, as a
+# writer would have: for hand-damaged headers that must pass their CRC.
+fix_header_crc() {
+	{ bytes "$1" "$2" 12; printf '\0\0\0\0'; bytes "$1" $(($2 + 16)) $(($3 - 16)); } |
+		crc32le > crc
+	patch "$1" $(($2 + 12)) "$(od -An -to1 -v crc | sed 's/ /\\/g')"
+}
+
+@test "a NUL byte inside a tensor name is refused, not taken as the end of the name" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	# frame 'f' (24 bytes), tensor 'WxhXjunk' f32 [2]: header 24..56, name at 48
+	printf 'frame f 1\ntensor WxhXjunk f32 [2] 1 2\n' | mkstream nul.t
+	patch nul.t 51 '\0'
+	fix_header_crc nul.t 24 32
+	run -1 --separate-stderr tensordump nul.t
+	[ "$stderr" = "tensordump: nul.t: offset 24: tensor name holds a NUL byte" ]
+	printf 'frame f 1\ntensor W f32 [2] 1 2\n' | mkstream nul.t
+	patch nul.t 48 '\0'	# a name of one byte, NUL
+	fix_header_crc nul.t 24 32
+	run -1 --separate-stderr tensordump nul.t
+	[ "$stderr" = "tensordump: nul.t: offset 24: tensor name holds a NUL byte" ]
+}
+
+@test "a NUL byte inside a frame name is refused" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	printf 'frame abXd 0\n' | mkstream nul.t	# name at 16..19
+	patch nul.t 18 '\0'
+	fix_header_crc nul.t 0 24
+	run -1 --separate-stderr tensordump -a nul.t
+	[ "$stderr" = "tensordump: nul.t: offset 0: frame name holds a NUL byte" ]
+	[ -z "$output" ]
+}
+
+@test "the reserved word after a tensor must be zero, and is called so" {
+	two
+	patch two.t 92 '\001'
+	run -1 --separate-stderr tensordump two.t
+	[ "$stderr" = "tensordump: two.t: offset 92: reserved word not zero after tensor 'w'" ]
+	two
+	patch two.t 198 '\001'	# b's data padding
+	run -1 --separate-stderr tensordump two.t
+	[ "$stderr" = "tensordump: two.t: offset 197: padding not zero after tensor 'b'" ]
+}
+
+@test "a live tensor's data CRC must be zero" {
+	printf 'frame f 1\ntensor w f32 [2] live 1 2\n' | mkstream live.t
+	patch live.t 64 '\001'	# the data CRC field
+	run -1 --separate-stderr tensordump live.t
+	[ "$stderr" = "tensordump: live.t: offset 64: data CRC not zero in a live tensor 'w'" ]
+}
+
 @test "a flipped data byte: data CRC mismatch" {
 	two
 	patch two.t 64 '\001'
@@ -308,6 +359,37 @@ EOF
 		[ "$stderr" = "tensordump: huge.t: offset 1048632: truncated stream (w)" ]
 	done
 	[ -z "$(ls out)" ]	# no half-written export left behind
+}
+
+# A file whose header claims one tensor 'w' f32 [D] (a frame 'big'), D the
+# 8 little-endian bytes $1 (printf escapes), with $2 bytes of its data: a
+# lying header.
+lying_header() {
+	printf 'chnF\001\003\0\0\001\0\0\0\0\0\0\0big\0\0\0\0\0' > head.t
+	fix_header_crc head.t 0 24
+	printf 'chnT\001\004\001\001\0\0\0\0\0\0\0\0%bw\0\0\0\0\0\0\0' "$1" > t.t
+	fix_header_crc t.t 0 32
+	{ cat head.t t.t; head -c "$2" /dev/zero; } > lie.t
+}
+
+@test "a program loading a tensor whole allocates as its data comes: a lying header costs nothing" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	lying_header '\0\0\0\0\100\0\0\0' 1048576	# [2^38] f32: 2^40 bytes claimed
+	run -1 --separate-stderr sample lie.t
+	[ "$stderr" = "sample: lie.t: offset 1048632: truncated stream (w)" ]
+	run -1 --separate-stderr bash -c 'cat lie.t | sample -'
+	[ "$stderr" = "sample: <stdin>: offset 1048632: truncated stream (w)" ]
+}
+
+@test "a lying header of 4 GiB fails as truncated under a 512 MiB address space limit" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	# AddressSanitizer reserves terabytes of address space up front.
+	[ -z "${ASAN_OPTIONS:-}" ] || skip "not under AddressSanitizer"
+	lying_header '\0\0\0\100\0\0\0\0' 100	# [2^30] f32: 4 GiB claimed
+	run -1 --separate-stderr bash -c 'ulimit -v 524288 && cat lie.t | sample -'
+	[ "$stderr" = "sample: <stdin>: offset 56: truncated stream (w)" ]
+	run -1 --separate-stderr bash -c 'ulimit -v 524288 && sample lie.t'
+	[ "$stderr" = "sample: lie.t: offset 56: truncated stream (w)" ]
 }
 
 @test "frame of more than 4096 tensors" {
@@ -420,4 +502,72 @@ tensor c i32 [2 2]
   -3  4
 EOF
 )
+}
+
+# Damaged copies of two.t (or small streams), one a case, each refused by
+# tensordump and by the Python reader. The header CRC is made right again
+# where the damage is in a header, so that the check meant is the one hit.
+# Prints "FILE: PYTHON'S MESSAGE" for each.
+damaged_streams() {
+	two
+	cp two.t reserved-frame.t; patch reserved-frame.t 6 '\001'; fix_header_crc reserved-frame.t 0 24
+	cp two.t pad-frame.t; patch pad-frame.t 21 '\001'; fix_header_crc pad-frame.t 0 24
+	cp two.t count.t; patch count.t 8 '\211\023'; fix_header_crc count.t 0 24	# 5001
+	cp two.t dtype.t; patch dtype.t 29 '\011'
+	cp two.t rank.t; patch rank.t 30 '\011'
+	cp two.t flags.t; patch flags.t 32 '\002'; fix_header_crc flags.t 24 40
+	cp two.t pad-name.t; patch pad-name.t 58 '\001'; fix_header_crc pad-name.t 24 40
+	cp two.t dim.t; patch dim.t 40 '\0\0\0\0\0\0\004\0'
+	cp two.t elems.t; patch elems.t 40 '\0\0\0\0\0\001\0\0\0\0\0\0\0\001\0\0'
+	cp two.t data.t; patch data.t 64 '\001'
+	cp two.t pad-data.t; patch pad-data.t 198 '\001'
+	cp two.t reserved-word.t; patch reserved-word.t 92 '\001'
+	cp two.t nul.t; patch nul.t 56 '\0'; fix_header_crc nul.t 24 40
+	head -c 100 two.t > cut.t
+	printf 'frame f 1\ntensor w f32 [2] live 1 2\n' | mkstream live.t
+	patch live.t 64 '\001'
+	printf 'frame f 1\ntensor w f32 [2] pad 1 1 2\n' | mkstream align.t
+	patch align.t 52 '\001'; fix_header_crc align.t 24 40
+}
+
+@test "the Python reader of formats/tensor.md is strict: it refuses every damaged stream tensordump refuses" {
+	command -v gzip >/dev/null || skip "gzip is missing"
+	extract_reader
+	cat >> reader.py <<'EOF2'
+
+import sys
+for path in sys.argv[1:]:
+    try:
+        for frame, tensors in read_frames(open(path, "rb")):
+            pass
+        print(path + ": accepted")
+    except ValueError as e:
+        print(path + ": " + str(e))
+EOF2
+	damaged_streams
+	files="reserved-frame.t pad-frame.t count.t dtype.t rank.t flags.t pad-name.t dim.t
+		elems.t data.t pad-data.t reserved-word.t nul.t cut.t live.t align.t"
+	for f in $files; do
+		run -1 --separate-stderr tensordump "$f"
+		[[ "$stderr" == "tensordump: $f: offset "* ]] || { echo "$f: $stderr"; false; }
+	done
+	run -0 python3 reader.py $files
+	diff - <(printf '%s\n' "${lines[@]}") <<'EOF2'
+reserved-frame.t: reserved bytes not zero in frame header
+pad-frame.t: padding not zero in frame header
+count.t: frame of 5001 tensors (limit 4096)
+dtype.t: unknown dtype code 9
+rank.t: rank 9 (limit 8)
+flags.t: unknown flags 0x2
+pad-name.t: padding not zero in tensor header
+dim.t: tensor w: dimension over 2^40
+elems.t: tensor w: more than 2^40 elements
+data.t: bad data CRC in w
+pad-data.t: padding not zero after tensor b
+reserved-word.t: reserved word not zero after tensor w
+nul.t: tensor name holds a NUL byte
+cut.t: truncated stream in tensor header
+live.t: data CRC not zero in a live tensor w
+align.t: padding not zero in tensor header
+EOF2
 }

@@ -15,6 +15,8 @@ USAGE="usage: tensordump [options] [FILE]"
 	run -0 --separate-stderr tensordump --help
 	[ "${lines[0]}" = "$USAGE" ]
 	[[ "$output" == *"-e DIR"* ]]
+	[[ "$output" == *"-i DIR"* ]]
+	[[ "$output" == *"-g NAME"* ]]
 	[ -z "$stderr" ]
 }
 
@@ -31,7 +33,9 @@ USAGE="usage: tensordump [options] [FILE]"
 	run -2 --separate-stderr tensordump a.t b.t
 	[ "$stderr" = "$USAGE" ]
 	run -2 --separate-stderr tensordump -a -r
-	[ "$stderr" = "tensordump: options -a, -r and -e exclude each other" ]
+	[ "$stderr" = "tensordump: options -a, -r, -e, -i and -g exclude each other" ]
+	run -2 --separate-stderr tensordump -i out x.t
+	[ "$stderr" = "$USAGE" ]
 }
 
 @test "a missing file" {
@@ -244,6 +248,12 @@ bad_text() {
 		"line 2: tensor 'w': dimension over 2^40"
 }
 
+@test "-r: %00 in a name is a NUL byte, refused rather than cutting the name" {
+	bad_text 'frame f 1\ntensor x%%00y u8 [] 1\n' "line 2: tensor name 'x%00y' holds a NUL byte"
+	bad_text 'frame f%%00 0\n' "line 1: frame name 'f%00' holds a NUL byte"
+	bad_text 'frame f 1\ntensor %%00 u8 [] 1\n' "line 2: tensor name '%00' holds a NUL byte"
+}
+
 @test "-r: binary input or NUL bytes are not text" {
 	run -1 --separate-stderr tensordump -r "$FIXTURES/td-all.t"
 	[ "$stderr" = "tensordump: $FIXTURES/td-all.t: a binary tensor stream already; -r reads the text form" ]
@@ -280,6 +290,7 @@ npy_header() {
 3-specials-w.npy
 4-wide-m.npy
 4-wide-v.npy
+index.txt
 EOF
 	[ "$(npy_header out/0-scalars-u.npy)" = "{'descr': '|u1', 'fortran_order': False, 'shape': (), }" ]
 	[ "$(npy_header out/1-ranks-r1.npy)" = "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }" ]
@@ -308,6 +319,7 @@ EOF
 0--%25%7E.npy
 0--a%2Fb.npy
 0--a%2Fb~2.npy
+index.txt
 EOF
 	[ "$(tail -c 1 out/0--a%2Fb~2.npy | od -An -tu1)" = "   2" ]
 }
@@ -316,7 +328,7 @@ EOF
 	cat "$FIXTURES/td-demo.t" "$FIXTURES/td-demo.t" > two.t
 	run -0 --separate-stderr tensordump -e out two.t
 	[ -z "$output" ] && [ -z "$stderr" ]
-	[ "$(cd out && echo *)" = "0-demo-w.npy 1-demo-w.npy" ]
+	[ "$(cd out && echo *)" = "0-demo-w.npy 1-demo-w.npy index.txt" ]
 }
 
 @test "-e: a directory that cannot be made" {
@@ -325,4 +337,246 @@ EOF
 	[ "$stderr" = "tensordump: file/out: Not a directory" ]
 	run -1 --separate-stderr tensordump -e file "$FIXTURES/td-demo.t"
 	[ "$stderr" = "tensordump: file/0-demo-w.npy: cannot create temporary file: Not a directory" ]
+}
+
+# ---- -i: NumPy files back into a stream ----
+
+@test "-e writes index.txt: the frames, and each tensor's name, file and flags, in order" {
+	printf 'frame - 3\ntensor a/b u8 [] 1\ntensor a/b u8 [] 2\ntensor %%25~ u8 [] 3\nframe e 0\n' |
+		mkstream x.t
+	printf 'frame f 2\ntensor w f32 [2] live 1 2\ntensor p i32 [1] pad 3 7\n' | mkstream y.t
+	cat x.t y.t | tensordump -e out
+	diff - out/index.txt <<'EOF'
+# tensordump -e: the frames and tensors of the stream, in order;
+# tensordump -i DIR makes the stream again from them.
+frame - 3
+tensor a/b 0--a%2Fb.npy
+tensor a/b 0--a%2Fb~2.npy
+tensor %25~ 0--%25%7E.npy
+frame e 0
+frame f 2
+tensor w 2-f-w.npy live
+tensor p 2-f-p.npy pad 3
+EOF
+}
+
+@test "-i: stream -> npy -> stream is byte for byte the same" {
+	tensordump -e out "$FIXTURES/td-all.t"
+	tensordump -i out | cmp - "$FIXTURES/td-all.t"
+	printf 'frame - 3\ntensor a/b u8 [] 1\ntensor a/b u8 [] 2\ntensor %%25~ u8 [] 3\nframe e 0\n' |
+		mkstream x.t
+	printf 'frame f 2\ntensor w f32 [2] live 1 2\ntensor p i32 [1] pad 3 7\n' | mkstream y.t
+	cat x.t y.t "$FIXTURES/td-demo.t" > xy.t
+	tensordump -e out2 xy.t
+	tensordump -i out2 | cmp - xy.t
+	: > empty.t
+	tensordump -e out3 empty.t
+	run -0 --separate-stderr tensordump -i out3
+	[ -z "$output" ] && [ -z "$stderr" ]
+}
+
+@test "-i: a model goes through NumPy files and back unchanged" {
+	printf 'hello, world\n' > c.txt
+	vocab c.txt > v.t
+	rnn-init -H 8 -s 3 v.t > m.t
+	tensordump -e m m.t
+	tensordump -i m | cmp - m.t
+}
+
+# Write the .npy file $1 (format 1.0) with header dictionary $2 and data
+# bytes $3 (printf escapes).
+mknpy() {
+	local len=$(( (10 + ${#2} + 1 + 63) / 64 * 64 - 10 ))
+	{ printf '\223NUMPY\001\000'
+	  printf "\\$(printf %03o $((len % 256)))\\$(printf %03o $((len / 256)))"
+	  printf '%-*s\n' $((len - 1)) "$2"; printf "$3"; } > "$1"
+}
+
+@test "-i: the .npy file gives dtype, shape and data; index.txt names, order and flags" {
+	mkdir d
+	printf 'frame f 1\ntensor x NEW.npy\n' > d/index.txt
+	mknpy d/NEW.npy "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 1), }" '\001\0\0\0\002\0\0\0'
+	run -0 bash -c 'tensordump -i d | tensordump -a'
+	[ "$output" = $'frame f 1\ntensor x i32 [2 1]\n  1\n  2' ]
+	# Other key orders and spacing; 'u1' for '|u1'.
+	mknpy d/NEW.npy "{'shape':(3,),'fortran_order':False,'descr':'u1'}" '\001\002\003'
+	run -0 bash -c 'tensordump -i d | tensordump -a'
+	[ "${lines[2]}" = "  1 2 3" ]
+}
+
+# Write $1 (printf format) as d/index.txt; tensordump -i d must fail with
+# "tensordump: d/index.txt: $2".
+bad_index() {
+	printf "$1" > d/index.txt
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/index.txt: $2" ] || { echo "got: $stderr"; false; }
+}
+
+@test "-i: bad index lines name the line" {
+	mkdir d
+	tensordump -e d "$FIXTURES/td-demo.t"
+	bad_index 'tensor w 0-demo-w.npy\n' "line 1: tensor before any frame line"
+	bad_index 'frame demo 2\ntensor w 0-demo-w.npy\n' "line 1: frame 'demo' has 1 tensors, not 2"
+	bad_index 'frame demo 0\ntensor w 0-demo-w.npy\n' "line 2: frame 'demo' has more than the 0 tensors its line says"
+	bad_index 'frame demo\n' "line 1: frame 'demo': tensor count missing (frame NAME COUNT)"
+	bad_index 'frame demo 5000\n' "line 1: frame 'demo': bad tensor count '5000' (0 to 4096)"
+	bad_index 'frame demo 1\ntensor w\n' "line 2: tensor 'w': file missing (tensor NAME FILE)"
+	bad_index 'frame demo 1\ntensor w ../x.npy\n' "line 2: tensor 'w': file '../x.npy' is not a name in d"
+	bad_index 'frame demo 1\ntensor w 0-demo-w.npy fast\n' "line 2: tensor 'w': 'fast' after its file (tensor NAME FILE [live] [pad P])"
+	bad_index 'frame demo 1\ntensor w 0-demo-w.npy pad 256\n' "line 2: tensor 'w': bad pad count '256' (1 to 255)"
+	bad_index 'frame demo 1\ntensor x%%00 0-demo-w.npy\n' "line 2: tensor name 'x%00' holds a NUL byte"
+	bad_index 'frames demo 1\n' "line 1: expected 'frame' or 'tensor', found 'frames'"
+	rm d/index.txt
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/index.txt: No such file or directory" ]
+}
+
+# Write d/x.npy with header $1 and data $2; tensordump -i d must fail with
+# "tensordump: d/x.npy: $3".
+bad_npy() {
+	mknpy d/x.npy "$1" "$2"
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/x.npy: $3" ] || { echo "got: $stderr"; false; }
+}
+
+@test "-i: bad .npy files are refused naming the file" {
+	mkdir d
+	printf 'frame f 1\ntensor x x.npy\n' > d/index.txt
+	bad_npy "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }" '\0\0\0\0' \
+		"NumPy header: dtype '>f4' is not one of |u1 <i4 <i8 <f4 <f8"
+	bad_npy "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }" '\0\0\0\0' \
+		"NumPy header: dtype '<c8' is not one of |u1 <i4 <i8 <f4 <f8"
+	bad_npy "{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }" '\0\0\0\0' \
+		"NumPy header: Fortran order (save a C-ordered array)"
+	bad_npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }" '\0\0\0\0' \
+		"4 bytes of data where its shape needs 8"
+	bad_npy "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" '\0\0\0\0\0' \
+		"more data than its shape holds"
+	bad_npy "{'descr': '<f4', 'shape': (1,), }" '\0\0\0\0' \
+		"NumPy header: descr, fortran_order or shape missing"
+	bad_npy "{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }" '\0\0\0\0' \
+		"NumPy header: rank over 8"
+	bad_npy "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627777,), }" '' \
+		"dimension over 2^40"
+	printf 'P5\n1 1\n255\n\0' > d/x.npy
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/x.npy: not a NumPy file" ]
+	rm d/x.npy
+	run -1 --separate-stderr tensordump -i d
+	[ "$stderr" = "tensordump: d/x.npy: No such file or directory" ]
+}
+
+@test "-i with NumPy: np.load reads every export; arrays np.save wrote go back in" {
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "python3-numpy is missing"
+	tensordump -e out "$FIXTURES/td-all.t"
+	/usr/bin/python3 - out <<'EOF'
+import glob, sys
+import numpy as np
+files = sorted(glob.glob(sys.argv[1] + "/*.npy"))
+assert len(files) == 16, files
+for f in files:
+    np.load(f)
+a = np.load(sys.argv[1] + "/1-ranks-r2.npy")
+assert a.dtype == np.float32 and a.shape == (2, 3), (a.dtype, a.shape)
+np.save(sys.argv[1] + "/1-ranks-r2.npy", (a * 2).T.copy())
+np.save(sys.argv[1] + "/0-scalars-d.npy", np.arange(4, dtype=np.float64).reshape(2, 2))
+EOF
+	tensordump -i out | tensordump -a > got.txt
+	grep -A3 -e '^tensor r2 ' -e '^tensor d f64 \[2' got.txt | diff - <(cat <<'EOF'
+tensor d f64 [2 2]
+  0 1
+  2 3
+frame ranks 6
+--
+tensor r2 f32 [3 2]
+      2 0.008
+      5 1e+21
+     -6 -12.5
+EOF
+)
+}
+
+# ---- -g: pictures ----
+
+@test "-g: a 2-D tensor with negative values: P5, -max..max black to white, 0 grey" {
+	printf 'frame f 2\ntensor b f32 [3] 1 2 3\ntensor w f32 [2 3] -2 -1 0 1 2 0.5\n' | mkstream w.t
+	tensordump -g w w.t > w.pgm
+	[ "$(head -c 11 w.pgm | od -An -c)" = "   P   5  \n   3       2  \n   2   5   5  \n" ]
+	[ "$(wc -c < w.pgm)" -eq $((11 + 6)) ]
+	# 127.5 + 127.5 x / 2, rounded: -2 0, -1 64, 0 128, 1 191, 2 255, 0.5 159
+	[ "$(tail -c 6 w.pgm | od -An -tu1)" = "   0  64 128 191 255 159" ]
+}
+
+@test "-g: no negative value: 0..max black to white; any dtype; the first tensor of the name" {
+	printf 'frame f 1\ntensor p u8 [2 2] 0 1 2 4\nframe g 1\ntensor p u8 [1 1] 9\n' | mkstream p.t
+	tensordump -g p p.t > p.pgm
+	[ "$(head -c 11 p.pgm | od -An -c)" = "   P   5  \n   2       2  \n   2   5   5  \n" ]
+	[ "$(tail -c 4 p.pgm | od -An -tu1)" = "   0  64 128 255" ]
+	printf 'frame f 1\ntensor z f64 [1 2] 0 0\n' | mkstream z.t
+	[ "$(tensordump -g z < z.t | tail -c 2 | od -An -tu1)" = "   0   0" ]
+}
+
+@test "-g: size-1 dimensions are left out: hidden states (T,1,H) are a (T,H) picture" {
+	printf 'frame forward 1\ntensor hs f32 [2 1 3] -1 0 1 1 0 -1\n' | mkstream hs.t
+	tensordump -g hs hs.t > hs.pgm
+	[ "$(head -c 11 hs.pgm | od -An -c)" = "   P   5  \n   3       2  \n   2   5   5  \n" ]
+	[ "$(tail -c 6 hs.pgm | od -An -tu1)" = "   0 128 255 255 128   0" ]
+}
+
+@test "-g: a 3-D, 1-D, empty, missing or non-finite tensor is a precise error" {
+	printf 'frame f 5\ntensor c f32 [2 2 2] 1 2 3 4 5 6 7 8\ntensor b f32 [3] 1 2 3\n'`
+		`'tensor e f32 [0 3]\ntensor n f32 [1 2] 1 nan\ntensor i f32 [1 2] 1 -inf\n' | mkstream bad.t
+	run -1 --separate-stderr tensordump -g c bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'c' is [2 2 2]: a picture needs a 2-D tensor" ]
+	run -1 --separate-stderr tensordump -g b bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'b' is [3]: a picture needs a 2-D tensor" ]
+	run -1 --separate-stderr tensordump -g e bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'e' is [0 3]: nothing to draw" ]
+	run -1 --separate-stderr tensordump -g n bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'n' holds NaN or Inf: no picture" ]
+	run -1 --separate-stderr tensordump -g i bad.t
+	[ "$stderr" = "tensordump: bad.t: tensor 'i' holds NaN or Inf: no picture" ]
+	run -1 --separate-stderr tensordump -g Whh bad.t
+	[ "$stderr" = "tensordump: bad.t: no tensor 'Whh' in the stream" ]
+	[ -z "$output" ]
+}
+
+@test "-g with netpbm: pnmtopng takes the picture of a model's Whh, and pngtopnm gives it back" {
+	command -v pnmtopng >/dev/null && command -v pngtopnm >/dev/null || skip "netpbm is missing"
+	printf 'hello, world\n' > c.txt
+	vocab c.txt > v.t
+	rnn-init -H 8 -s 3 v.t > m.t
+	tensordump -g Whh m.t > whh.pgm
+	[ "$(head -c 9 whh.pgm)" = $'P5\n8 8\n25' ]
+	pnmtopng < whh.pgm > whh.png
+	pngtopnm whh.png | cmp - whh.pgm
+}
+
+@test "listing: a vocabulary's entries are shown as characters too" {
+	printf 'hello, "world"\\\t\n' | vocab > v.t
+	run -0 tensordump v.t
+	[ "${lines[2]}" = '  # min 9  max 119  mean 75.2308' ]
+	[ "${lines[3]}" = '  # chars "\t\n \",\\dehlorw"' ]
+	[ "${lines[4]}" = '    9  10  32  34  44  92 100 101' ]
+	printf 'h\xc3\xa9llo \xf0\x9f\x98\x80\x01' | vocab -b > b.t
+	run -0 tensordump b.t
+	[ "${lines[3]}" = '  # chars "\x01 hlo\x80\x98\x9f\xa9\xc3\xf0"' ]
+	printf 'x\xc3\xa9\xc2\x85\xf0\x9f\x98\x80' | vocab > u.t
+	run -0 tensordump u.t
+	[ "${lines[3]}" = $'  # chars "x\\u{85}\xc3\xa9\xf0\x9f\x98\x80"' ]
+	# What is not a character, in a hand-made tensor named vocab.
+	printf 'frame f 1\ntensor vocab i32 [3] -1 55296 1114112\n' | mkstream h.t
+	run -0 tensordump h.t
+	[ "${lines[3]}" = '  # chars "\u{ffffffff}\u{d800}\u{110000}"' ]
+	# -a is the text form: unchanged.
+	run -0 tensordump -a v.t
+	[ "${lines[2]}" = '    9  10  32  34  44  92 100 101' ]
+}
+
+@test "listing: a long vocabulary shows its first 256 characters" {
+	{ echo 'frame f 1'; echo 'tensor vocab i32 [300]'; seq 1000 1299; } | mkstream v.t
+	run -0 tensordump v.t
+	[[ "${lines[3]}" == '  # chars "'*'" (the first 256 of 300)' ]]
+	# U+03E8 to U+04E7: two bytes each in UTF-8
+	[ "$(printf '%s' "${lines[3]}" | wc -c)" -eq $((11 + 2 * 256 + 1 + 23)) ]
 }
