@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run bats-core on the given paths, bringing it first if it is missing:
 # as root through apt-get, otherwise from the npm registry into .tools/.
-# As root it also brings mandoc, GNU parallel, rsync and gnuplot.
+# As root it also brings mandoc, GNU parallel, rsync, gnuplot, netpbm and
+# NumPy (for the interop tests).
 set -e
 here=$(cd "$(dirname "$0")/.." && pwd)
 local_bats=$here/.tools/node_modules/bats/bin/bats
@@ -24,9 +25,10 @@ fi
 # The tools some tests need (man pages, sweeps, plots): installed as root
 # through apt-get when missing; otherwise those tests skip and say why.
 missing=
-for t in mandoc:mandoc parallel:parallel rsync:rsync gnuplot:gnuplot-nox; do
+for t in mandoc:mandoc parallel:parallel rsync:rsync gnuplot:gnuplot-nox pnmtopng:netpbm; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t#*:}"
 done
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || missing="$missing python3-numpy"
 if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "test/bats.sh: installing$missing with apt-get" >&2
 	# shellcheck disable=SC2086 # one word per package
