@@ -77,7 +77,7 @@ int main(int argc, char *argv[])
 
 	struct text_reader tr;
 	size_t n;
-	text_open(&tr, argv[optind + 1]);
+	text_open(&tr, argv[optind + 1], &voc);
 	while ((n = text_read(&tr, x, BATCH)) > 0)
 		emit(tr.r.path, n, tr.pos - n);
 	text_close(&tr);

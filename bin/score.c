@@ -64,7 +64,7 @@ int main(int argc, char *argv[])
 
 	struct text_reader tr;
 	size_t n;
-	text_open(&tr, argv[optind + 1]);
+	text_open(&tr, argv[optind + 1], &m.v);
 	while ((n = text_read(&tr, x + have, BLOCK)) > 0) {
 		for (size_t i = 0; i < n; i++)
 			if (x[have + i] < 0 || x[have + i] >= P->V)

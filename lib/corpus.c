@@ -10,11 +10,21 @@
 #include "err.h"
 #include "ts.h"
 
-void text_open(struct text_reader *t, const char *path)
+/* Start t on the stream r is open on; v as for text_open. */
+static void text_start(struct text_reader *t, const struct vocab *v)
 {
-	ts_ropen(&t->r, path);
 	t->left = 0;
 	t->pos = 0;
+	t->v = v;
+	t->want = v ? (int64_t)vocab_id(v) : -1;
+	t->id = -1;
+	t->seen_x = 0;
+}
+
+void text_open(struct text_reader *t, const char *path, const struct vocab *v)
+{
+	ts_ropen(&t->r, path);
+	text_start(t, v);
 }
 
 void text_close(struct text_reader *t)
@@ -22,20 +32,58 @@ void text_close(struct text_reader *t)
 	ts_rclose(&t->r);
 }
 
-/* Move to the next tensor "x" of the stream; 0 at its end. */
-static int next_x(struct ts_reader *r, struct ts_tensor *t)
+/* Die: the text of stream was encoded with vocabulary id, not v. */
+static void __attribute__((noreturn))
+mismatch(const char *stream, int64_t id, const struct vocab *v)
 {
+	eprintf("%s: encoded with vocabulary %08llx, %s's is %08lx", stream,
+		(unsigned long long)id, v->src, (unsigned long)vocab_id(v));
+}
+
+/* Read the fingerprint x (the tensor "vocab_id" just begun) as the current
+ * frame's. */
+static void read_id(struct text_reader *t, const struct ts_tensor *x)
+{
+	struct ts_reader *r = &t->r;
+	unsigned char b[8];
+	if (x->dtype != TS_I64 || x->rank != 0)
+		ts_rdie(r, r->tensor_off, "tensor 'vocab_id' is %s of rank %d, expected i64 of rank 0",
+			ts_dtype_name(x->dtype), x->rank);
+	if (t->id >= 0 || t->seen_x)
+		ts_rdie(r, r->tensor_off,
+			"tensor 'vocab_id' must come once in its frame, before tensor 'x'");
+	ts_read_data(r, b, sizeof b);
+	uint64_t id = ts_get64(b);
+	if (id > UINT32_MAX)
+		ts_rdie(r, r->tensor_off, "tensor 'vocab_id' is %llu, over 2^32-1",
+			(unsigned long long)id);
+	t->id = (int64_t)id;
+}
+
+/* Move to the next tensor "x" of the stream, checking its frame's
+ * fingerprint against t->v; 0 at the stream's end. */
+static int next_x(struct text_reader *t, struct ts_tensor *x)
+{
+	struct ts_reader *r = &t->r;
 	for (;;) {
-		while (!r->in_tensor && r->left == 0)
+		while (!r->in_tensor && r->left == 0) {
 			if (!ts_next_frame(r))
 				return 0;
-		while (ts_next_tensor(r, t)) {
-			if (strcmp(t->name, "x") != 0)
+			t->id = -1;
+			t->seen_x = 0;
+		}
+		while (ts_next_tensor(r, x)) {
+			if (strcmp(x->name, "vocab_id") == 0)
+				read_id(t, x);
+			if (strcmp(x->name, "x") != 0)
 				continue;
-			if (t->dtype != TS_I32 || t->rank != 1)
+			if (x->dtype != TS_I32 || x->rank != 1)
 				ts_rdie(r, r->tensor_off,
 					"tensor 'x' is %s of rank %d, expected i32 of rank 1",
-					ts_dtype_name(t->dtype), t->rank);
+					ts_dtype_name(x->dtype), x->rank);
+			t->seen_x = 1;
+			if (t->want >= 0 && t->id >= 0 && t->id != t->want)
+				mismatch(r->path, t->id, t->v);
 			return 1;
 		}
 	}
@@ -45,7 +93,7 @@ size_t text_read(struct text_reader *t, int32_t *dst, size_t max)
 {
 	struct ts_tensor x;
 	while (t->left == 0)
-		if (!next_x(&t->r, &x))
+		if (!next_x(t, &x))
 			return 0;
 		else
 			t->left = x.count;
@@ -56,11 +104,24 @@ size_t text_read(struct text_reader *t, int32_t *dst, size_t max)
 	return n;
 }
 
+/* Record the fingerprint of the frame of the x t has just met in c: every
+ * frame that has one must have the same. */
+static void note_id(struct corpus *c, const struct text_reader *t)
+{
+	if (t->id < 0)
+		return;
+	if (c->vocab_id >= 0 && c->vocab_id != t->id)
+		eprintf("%s: frames encoded with two vocabularies, %08llx and %08llx", c->path,
+			(unsigned long long)c->vocab_id, (unsigned long long)t->id);
+	c->vocab_id = t->id;
+}
+
 void corpus_open(struct corpus *c, const char *path, int V)
 {
 	memset(c, 0, sizeof *c);
 	c->path = path;
 	c->V = V;
+	c->vocab_id = -1;
 	c->fd = open(path, O_RDONLY);
 	if (c->fd < 0)
 		eprintf("%s:", path);
@@ -68,22 +129,30 @@ void corpus_open(struct corpus *c, const char *path, int V)
 	if (fd < 0)
 		eprintf("%s: dup:", path);
 
-	struct ts_reader r;
-	ts_rfdopen(&r, fd, path);
+	struct text_reader tr;
+	ts_rfdopen(&tr.r, fd, path);
+	text_start(&tr, NULL);
 	size_t cap = 8;
 	c->runs = emalloc(cap * sizeof *c->runs);
 	struct ts_tensor t;
-	while (next_x(&r, &t)) {
+	while (next_x(&tr, &t)) {
+		note_id(c, &tr);
 		if (c->nruns == cap) {
 			cap *= 2;
 			c->runs = erealloc(c->runs, cap * sizeof *c->runs);
 		}
-		c->runs[c->nruns++] = (struct corpus_run){ r.off, c->n, t.count };
+		c->runs[c->nruns++] = (struct corpus_run){ tr.r.off, c->n, t.count };
 		c->n += t.count;
 	}
-	ts_rclose(&r);
+	ts_rclose(&tr.r);
 	if (c->n == 0)
 		eprintf("%s: no text in the corpus (no tensor 'x')", path);
+}
+
+void corpus_check_vocab(const struct corpus *c, const struct vocab *v)
+{
+	if (c->vocab_id >= 0 && c->vocab_id != (int64_t)vocab_id(v))
+		mismatch(c->path, c->vocab_id, v);
 }
 
 void corpus_close(struct corpus *c)
