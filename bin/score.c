@@ -65,11 +65,6 @@ static double score_text(const struct gen_model *m, const char *path, uint64_t *
 	size_t n;
 	text_open(&tr, path, &m->v);
 	while ((n = text_read(&tr, x + have, BLOCK)) > 0) {
-		for (size_t i = 0; i < n; i++)
-			if (x[have + i] < 0 || x[have + i] >= P->V)
-				eprintf("%s: index %ld out of range [0, %d) at position %llu",
-					tr.r.path, (long)x[have + i], P->V,
-					(unsigned long long)(pos + i));
 		nats += gen_score(P, h, x, have + n, scratch);
 		x[0] = x[have + n - 1];
 		have = 1;

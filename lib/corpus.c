@@ -32,6 +32,34 @@ void text_close(struct text_reader *t)
 	ts_rclose(&t->r);
 }
 
+/* Die unless each of the n indices x, the first at position pos of the
+ * text of stream, lies in [0, V). */
+static void check_range(const char *stream, const int32_t *x, size_t n, uint64_t pos, int V)
+{
+	/* x is in [0, V) iff neither x nor V-1-x is negative: or the two
+	 * (unsigned: it wraps) over the block, four at a time, and look at the
+	 * sign bit. -O2 vectorises no loop; the plain loop made decode 38%
+	 * slower, this one 25% (35 MB of text: 47 and 43 ms against 34 ms with
+	 * the check inside decode's output loop). */
+	typedef uint32_t u32x4 __attribute__((vector_size(16)));
+	u32x4 bad = { 0 }, top = (u32x4){ 0 } + (uint32_t)(V - 1);
+	size_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		u32x4 v;
+		memcpy(&v, x + i, sizeof v);
+		bad |= v | (top - v);
+	}
+	uint32_t any = bad[0] | bad[1] | bad[2] | bad[3];
+	for (; i < n; i++)
+		any |= (uint32_t)x[i] | ((uint32_t)(V - 1) - (uint32_t)x[i]);
+	if (!(any >> 31))
+		return;
+	for (i = 0; i < n; i++)
+		if ((uint32_t)x[i] >= (uint32_t)V)
+			eprintf("%s: index %ld out of range [0, %d) at position %llu", stream,
+				(long)x[i], V, (unsigned long long)(pos + i));
+}
+
 /* Die: the text of stream was encoded with vocabulary id, not v. */
 static void __attribute__((noreturn))
 mismatch(const char *stream, int64_t id, const struct vocab *v)
@@ -99,6 +127,8 @@ size_t text_read(struct text_reader *t, int32_t *dst, size_t max)
 			t->left = x.count;
 	size_t n = t->left < max ? (size_t)t->left : max;
 	ts_read_data(&t->r, dst, n * sizeof *dst);
+	if (t->v)
+		check_range(t->r.path, dst, n, t->pos, t->v->V);
 	t->left -= n;
 	t->pos += n;
 	return n;
@@ -212,12 +242,7 @@ static void refill(struct corpus_cursor *k, uint64_t pos)
 			want -= (size_t)got;
 			at += got;
 		}
-		for (size_t j = 0; j < n; j++) {
-			int32_t v = k->buf[k->len + j];
-			if (v < 0 || v >= c->V)
-				eprintf("%s: index %d at position %llu out of range [0, %d)",
-					c->path, (int)v, (unsigned long long)(pos + k->len + j), c->V);
-		}
+		check_range(c->path, k->buf + k->len, (size_t)n, pos + k->len, c->V);
 		k->len += (size_t)n;
 	}
 }

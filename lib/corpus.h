@@ -59,7 +59,8 @@ struct text_reader {
 void text_open(struct text_reader *t, const char *path, const struct vocab *v);
 void text_close(struct text_reader *t);
 /* Up to max next indices of the text into dst; 0 at its end. Dies on an
- * "x" that is not i32 of rank 1. The indices are not range-checked. */
+ * "x" that is not i32 of rank 1, and, if t was opened with a vocabulary,
+ * on an index outside it. */
 size_t text_read(struct text_reader *t, int32_t *dst, size_t max);
 
 /* Open and scan path; V bounds the indices. Dies on any problem, and on

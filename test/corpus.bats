@@ -57,3 +57,10 @@ feed_on() {
 	feed_on "$D/c.t"
 	[ "$stderr" = "feed: $D/c.t: offset 24: tensor 'vocab_id' is f64 of rank 0, expected i64 of rank 0" ]
 }
+
+@test "feed: an index outside the vocabulary, in the wording of decode and score" {
+	{ printf 'frame text\ntensor x i32 [40]\n'; printf '1 %.0s' $(seq 30); printf '9 1 1 1 1 1 1 1 1 1\n'; } |
+		mkstream "$D/c.t"
+	feed_on "$D/c.t"
+	[ "$stderr" = "feed: $D/c.t: index 9 out of range [0, 4) at position 30" ]
+}

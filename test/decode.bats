@@ -165,21 +165,24 @@ setup() {
 	[ "$output" = "hhello" ]
 }
 
+# bad_id TEXT MESSAGE: decode refuses the stream tensordump -r makes of
+# TEXT, exit 1, saying "decode: FILE: MESSAGE".
+bad_id() {
+	printf "$1" | mkstream "$T/x.t"
+	run -1 --separate-stderr decode "$H" "$T/x.t"
+	[ "$stderr" = "decode: $T/x.t: $2" ]
+}
+
 @test "decode: a malformed fingerprint" {
-	printf 'frame text\ntensor vocab_id i32 [] 5\ntensor x i32 [1] 1\n' | mkstream "$T/x.t"
-	run -1 --separate-stderr decode "$H" "$T/x.t"
-	[ "$stderr" = "decode: $T/x.t: offset 24: tensor 'vocab_id' is i32 of rank 0, expected i64 of rank 0" ]
-	printf 'frame text\ntensor vocab_id i64 [1] 5\ntensor x i32 [1] 1\n' | mkstream "$T/x.t"
-	run -1 --separate-stderr decode "$H" "$T/x.t"
-	[ "$stderr" = "decode: $T/x.t: offset 24: tensor 'vocab_id' is i64 of rank 1, expected i64 of rank 0" ]
-	printf 'frame text\ntensor vocab_id i64 [] 4294967296\ntensor x i32 [1] 1\n' | mkstream "$T/x.t"
-	run -1 --separate-stderr decode "$H" "$T/x.t"
-	[ "$stderr" = "decode: $T/x.t: offset 24: tensor 'vocab_id' is 4294967296, over 2^32-1" ]
-	printf 'frame text\ntensor x i32 [1] 1\ntensor vocab_id i64 [] 2582163019\n' | mkstream "$T/x.t"
-	run -1 --separate-stderr decode "$H" "$T/x.t"
-	[ "$stderr" = "decode: $T/x.t: offset 72: tensor 'vocab_id' must come once in its frame, before tensor 'x'" ]
-	printf 'frame text\ntensor vocab_id i64 [] 2582163019\ntensor vocab_id i64 [] 2582163019\n' |
-		mkstream "$T/x.t"
-	run -1 --separate-stderr decode "$H" "$T/x.t"
-	[ "$stderr" = "decode: $T/x.t: offset 64: tensor 'vocab_id' must come once in its frame, before tensor 'x'" ]
+	local x='tensor x i32 [1] 1\n' id='tensor vocab_id i64 [] 2582163019\n'
+	bad_id "frame text\ntensor vocab_id i32 [] 5\n$x" \
+		"offset 24: tensor 'vocab_id' is i32 of rank 0, expected i64 of rank 0"
+	bad_id "frame text\ntensor vocab_id i64 [1] 5\n$x" \
+		"offset 24: tensor 'vocab_id' is i64 of rank 1, expected i64 of rank 0"
+	bad_id "frame text\ntensor vocab_id i64 [] 4294967296\n$x" \
+		"offset 24: tensor 'vocab_id' is 4294967296, over 2^32-1"
+	bad_id "frame text\n$x$id" \
+		"offset 72: tensor 'vocab_id' must come once in its frame, before tensor 'x'"
+	bad_id "frame text\n$id$id" \
+		"offset 64: tensor 'vocab_id' must come once in its frame, before tensor 'x'"
 }

@@ -145,41 +145,36 @@ setup() {
 	[ "$stderr" = "encode: <stdin>: invalid UTF-8 at byte offset 3" ]
 }
 
-@test "encode: a vocabulary that is not a tensor stream" {
-	run -1 --separate-stderr encode "$FIXTURES/txt-utf8.txt" < /dev/null
+# refused VOCAB MESSAGE: encode does not take the vocabulary VOCAB, exit 1,
+# and says "encode: VOCAB: MESSAGE".
+refused() {
+	run -1 --separate-stderr encode "$1" < /dev/null
 	[ -z "$output" ]
-	[ "$stderr" = "encode: $FIXTURES/txt-utf8.txt: offset 0: bad magic: not a charnn tensor stream" ]
+	[ "$stderr" = "encode: $1: $2" ]
+}
+
+@test "encode: a vocabulary that is not a tensor stream" {
+	refused "$FIXTURES/txt-utf8.txt" "offset 0: bad magic: not a charnn tensor stream"
 	head -c 50 "$V" > "$T/cut.t"
-	run -1 --separate-stderr encode "$T/cut.t" < /dev/null
-	[ "$stderr" = "encode: $T/cut.t: offset 40: truncated stream (tensor header)" ]
+	refused "$T/cut.t" "offset 40: truncated stream (tensor header)"
 }
 
 @test "encode: a stream without a vocabulary" {
-	run -1 --separate-stderr encode "$FIXTURES/txt-bad-novocab.t" < /dev/null
-	[ "$stderr" = "encode: $FIXTURES/txt-bad-novocab.t: no tensor 'vocab' in the stream" ]
+	refused "$FIXTURES/txt-bad-novocab.t" "no tensor 'vocab' in the stream"
 	: > "$T/empty.t"
-	run -1 --separate-stderr encode "$T/empty.t" < /dev/null
-	[ "$stderr" = "encode: $T/empty.t: no tensor 'vocab' in the stream" ]
+	refused "$T/empty.t" "no tensor 'vocab' in the stream"
 }
 
 @test "encode: vocabularies that are not sorted or not valid" {
 	f=$FIXTURES/txt-bad
-	run -1 --separate-stderr encode "$f-unsorted.t" < /dev/null
-	[ "$stderr" = "encode: $f-unsorted.t: tensor 'vocab' is not strictly increasing at entry 2 (U+0062 after U+0063)" ]
-	run -1 --separate-stderr encode "$f-dup.t" < /dev/null
-	[ "$stderr" = "encode: $f-dup.t: tensor 'vocab' is not strictly increasing at entry 1 (U+0061 after U+0061)" ]
-	run -1 --separate-stderr encode "$f-bytes.t" < /dev/null
-	[ "$stderr" = "encode: $f-bytes.t: tensor 'vocab' is not strictly increasing at entry 1 (0x61 after 0x62)" ]
-	run -1 --separate-stderr encode "$f-surrogate.t" < /dev/null
-	[ "$stderr" = "encode: $f-surrogate.t: tensor 'vocab': entry 1 (U+D800) is not a Unicode scalar value" ]
-	run -1 --separate-stderr encode "$f-negative.t" < /dev/null
-	[ "$stderr" = "encode: $f-negative.t: tensor 'vocab': entry 0 (-5) is not a Unicode scalar value" ]
-	run -1 --separate-stderr encode "$f-empty.t" < /dev/null
-	[ "$stderr" = "encode: $f-empty.t: tensor 'vocab' is empty" ]
-	run -1 --separate-stderr encode "$f-f32.t" < /dev/null
-	[ "$stderr" = "encode: $f-f32.t: tensor 'vocab' is f32, expected i32 or u8" ]
-	run -1 --separate-stderr encode "$f-rank2.t" < /dev/null
-	[ "$stderr" = "encode: $f-rank2.t: tensor 'vocab' has rank 2, expected 1" ]
+	refused "$f-unsorted.t" "tensor 'vocab' is not strictly increasing at entry 2 (U+0062 after U+0063)"
+	refused "$f-dup.t" "tensor 'vocab' is not strictly increasing at entry 1 (U+0061 after U+0061)"
+	refused "$f-bytes.t" "tensor 'vocab' is not strictly increasing at entry 1 (0x61 after 0x62)"
+	refused "$f-surrogate.t" "tensor 'vocab': entry 1 (U+D800) is not a Unicode scalar value"
+	refused "$f-negative.t" "tensor 'vocab': entry 0 (-5) is not a Unicode scalar value"
+	refused "$f-empty.t" "tensor 'vocab' is empty"
+	refused "$f-f32.t" "tensor 'vocab' is f32, expected i32 or u8"
+	refused "$f-rank2.t" "tensor 'vocab' has rank 2, expected 1"
 }
 
 @test "encode: a missing vocabulary or input file" {

@@ -1,6 +1,15 @@
-# Models by hand for test/sample.bats and test/score.bats. Each takes
-# $D/m.t, a model from rnn-init, as the model of the build under test, and
-# REAL, its dtype (f32 or f64).
+# Models for test/sample.bats and test/score.bats.
+
+# gen_setup CODEPOINTS: D the test's directory, with vocab.t, the
+# vocabulary of CODEPOINTS, and m.t, a small random model of it from the
+# build under test; REAL, that model's dtype (f32 or f64).
+gen_setup() {
+	D=$BATS_TEST_TMPDIR
+	printf 'frame vocab\ntensor vocab i32 [%d]\n%s\n' $(echo $1 | wc -w) "$1" |
+		mkstream "$D/vocab.t"
+	rnn-init -H 8 -s 3 "$D/vocab.t" > "$D/m.t"
+	REAL=$(tensordump -a "$D/m.t" | awk '$1 == "tensor" && $2 == "Wxh" { print $3 }')
+}
 
 # zero_model FILE H CODEPOINTS BY: the vocabulary CODEPOINTS, every weight
 # zero and by (V values) as given, so every step predicts softmax(by).
@@ -25,9 +34,4 @@ bad_param() {
 		$1 == "tensor" { cur = $2; print; next }
 		cur == t && !done { $1 = v; done = 1 }
 		{ print }' | mkstream "$1"
-}
-
-# The dtype of the model $D/m.t.
-model_real() {
-	tensordump -a "$D/m.t" | awk '$1 == "tensor" && $2 == "Wxh" { print $3 }'
 }

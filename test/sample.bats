@@ -7,11 +7,7 @@ load test_helper
 load gen_helper
 
 setup() {
-	D=$BATS_TEST_TMPDIR
-	# A vocabulary with multi-byte characters, and a small random model.
-	printf 'frame vocab\ntensor vocab i32 [6]\n10 32 97 98 233 10003\n' | mkstream "$D/vocab.t"
-	rnn-init -H 8 -s 3 "$D/vocab.t" > "$D/m.t"
-	REAL=$(model_real)
+	gen_setup "10 32 97 98 233 10003"
 }
 
 # Characters (not bytes) of UTF-8 text on stdin: bytes that do not continue

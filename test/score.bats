@@ -7,10 +7,7 @@ load test_helper
 load gen_helper
 
 setup() {
-	D=$BATS_TEST_TMPDIR
-	printf 'frame vocab\ntensor vocab i32 [5]\n10 97 98 99 100\n' | mkstream "$D/vocab.t"
-	rnn-init -H 8 -s 3 "$D/vocab.t" > "$D/m.t"
-	REAL=$(model_real)
+	gen_setup "10 97 98 99 100"
 }
 
 # index_stream FILE INDEX...: one frame "text" with those indices as x.
