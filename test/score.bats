@@ -187,3 +187,13 @@ index_stream() {
 	run -1 --separate-stderr score - "$D/x.t" < "$D/bad.t"
 	[ "$stderr" = "score: <stdin>: tensor 'Wxh': element 0 is inf, not a finite number" ]
 }
+
+@test "encode -u | score: any text under a model" {
+	printf 'a bad cab,\nfor a dad!\n' > "$D/other.txt"
+	run -1 --separate-stderr encode "$D/m.t" "$D/other.txt"
+	[ "$stderr" = "encode: $D/other.txt: character U+0020 ' ' at byte offset 1 is not in the vocabulary" ]
+	run -0 bash -c 'encode -u skip "$1" "$2" | score "$1"' _ "$D/m.t" "$D/other.txt"
+	[ "${output%% loss*}" = "chars 12" ]
+	run -0 bash -c 'encode -u "$3" "$1" "$2" | score "$1"' _ "$D/m.t" "$D/other.txt" $'\n'
+	[ "${output%% loss*}" = "chars 21" ]
+}
