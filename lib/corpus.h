@@ -1,8 +1,11 @@
-/* corpus.h: random access to an index stream file (formats/corpus.md) in
- * constant memory.
+/* corpus.h: reading index streams (formats/corpus.md): in order
+ * (text_reader: decode, score), or by random access to a file in constant
+ * memory (corpus: feed).
  *
  * An encoded corpus is a stream whose i32 "x" tensors, concatenated, are
- * the text (formats/corpus.md). corpus_open scans the file once (validating
+ * the text; a frame may carry the fingerprint of the vocabulary it was
+ * encoded with (tensor "vocab_id"), which both readers check, with one
+ * wording of their errors. corpus_open scans the file once (validating
  * every record and CRC with the ordinary reader) and remembers where each
  * run of indices lies; cursors then read any stretch through a small buffer
  * with pread, so training on a 1 GB corpus needs no more memory than on a
