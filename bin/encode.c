@@ -80,28 +80,13 @@ static void set_unknown(const char *s)
 			 utf8_decode((const unsigned char *)s, len, &c) != (int)len))
 		uprintf("-u: '%s' is neither 'skip' nor one character", s);
 	unknown = vocab_index(&voc, c);
-	if (unknown < 0) {
-		char what[40];
-		tx_describe(what, sizeof what, c, voc.bytes);
-		eprintf("-u: %s is not in the vocabulary", what);
-	}
-}
-
-/* Die naming the first of the n characters in cp whose index x[i] is -1. */
-static void die_unknown(const int32_t *x, size_t n, const struct textin *t)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (x[i] < 0) {
-			char what[40];
-			tx_describe(what, sizeof what, cp[i], t->bytes);
-			eprintf("%s: %s at byte offset %llu is not in the vocabulary",
-				t->path, what, (unsigned long long)tx_offset(t, cp, i));
-		}
-	}
+	if (unknown < 0)
+		tx_die_unknown("-u", c, voc.bytes, 0);
 }
 
 /* Indices of the n characters in cp into x; returns how many: n, or fewer
- * if unknown characters are skipped. */
+ * if unknown characters are skipped. Without -u, dies naming the first
+ * character the vocabulary lacks. */
 static size_t map_batch(int32_t *x, size_t n, const struct textin *t)
 {
 	int32_t bad = 0;	/* sign bit set iff some index is -1 */
@@ -111,12 +96,13 @@ static size_t map_batch(int32_t *x, size_t n, const struct textin *t)
 	}
 	if (bad >= 0)
 		return n;
-	if (unknown == UNKNOWN_FAIL)
-		die_unknown(x, n, t);
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (x[i] < 0 && unknown == UNKNOWN_FAIL)
+			tx_die_unknown(t->path, cp[i], t->bytes, tx_offset(t, cp, i));
 		if (x[i] >= 0 || unknown >= 0)
 			x[k++] = x[i] >= 0 ? x[i] : unknown;
+	}
 	return k;
 }
 

@@ -113,11 +113,8 @@ static size_t prime_indices(int32_t *x, const char *s, const struct vocab *v)
 				uprintf("-p: invalid UTF-8 at byte offset %zu", i);
 		}
 		int idx = vocab_index(v, c);
-		if (idx < 0) {
-			char what[40];
-			tx_describe(what, sizeof what, c, v->bytes);
-			eprintf("-p: %s at byte offset %zu is not in the vocabulary", what, i);
-		}
+		if (idx < 0)
+			tx_die_unknown("-p", c, v->bytes, i);
 		x[n++] = idx;
 		i += (size_t)k;
 	}

@@ -248,7 +248,7 @@ refused() {
 	printf 'abc' | vocab > "$T/v.t"
 	run -1 --separate-stderr encode -u é "$T/v.t" < /dev/null
 	[ -z "$output" ]
-	[ "$stderr" = "encode: -u: character U+00E9 'é' is not in the vocabulary" ]
+	[ "$stderr" = "encode: -u: character U+00E9 'é' at byte offset 0 is not in the vocabulary" ]
 	run -2 --separate-stderr encode -u ab "$T/v.t" < /dev/null
 	[ -z "$output" ]
 	[ "$stderr" = "encode: -u: 'ab' is neither 'skip' nor one character" ]
@@ -260,7 +260,7 @@ refused() {
 	run -2 --separate-stderr encode -u é "$T/b.t" < /dev/null
 	[ "$stderr" = "encode: -u: 'é' is neither 'skip' nor one character" ]
 	run -1 --separate-stderr encode -u c "$T/b.t" < /dev/null
-	[ "$stderr" = "encode: -u: byte 0x63 is not in the vocabulary" ]
+	[ "$stderr" = "encode: -u: byte 0x63 at byte offset 0 is not in the vocabulary" ]
 	run -2 --separate-stderr encode -u
 	[ "${stderr_lines[-1]}" = "usage: encode [-u skip|-u CHAR] VOCAB [FILE...]" ]
 }
