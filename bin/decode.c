@@ -43,23 +43,27 @@ static void help(void)
 	efshut_stdout();
 }
 
-/* The text of indices x[0..n), the first at position pos of the text, to
- * stdout; dies on an index outside the vocabulary. */
-static void emit(const char *stream, size_t n, uint64_t pos)
+/* The text of indices x[0..n), each in [0, V) (text_read checks them), to
+ * stdout. */
+static void emit(size_t n)
 {
 	unsigned char *o = out;
-	uint32_t V = (uint32_t)voc.V;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t k = (uint32_t)x[i];
-		if (k >= V)
-			eprintf("%s: index %ld out of range [0, %d) at position %llu", stream,
-				(long)x[i], voc.V, (unsigned long long)(pos + i));
-		memcpy(o, &glyph[k], 4);	/* out has room for 4 per index */
-		o += glen[k];
+		memcpy(o, &glyph[x[i]], 4);	/* out has room for 4 per index */
+		o += glen[x[i]];
 	}
 	size_t len = (size_t)(o - out);
 	if (fwrite(out, 1, len, stdout) != len)
 		eprintf("<stdout>: write error:");
+}
+
+/* Fill glyph and glen from voc. */
+static void glyphs_init(void)
+{
+	glyph = ecalloc((size_t)voc.V, sizeof *glyph);
+	glen = emalloc((size_t)voc.V);
+	for (int i = 0; i < voc.V; i++)
+		glen[i] = (unsigned char)vocab_bytes(&voc, i, (unsigned char *)&glyph[i]);
 }
 
 int main(int argc, char *argv[])
@@ -70,16 +74,13 @@ int main(int argc, char *argv[])
 	if (getopt(argc, argv, "") != -1 || argc - optind < 1 || argc - optind > 2)
 		usage();
 	vocab_load(&voc, argv[optind]);
-	glyph = ecalloc((size_t)voc.V, sizeof *glyph);
-	glen = emalloc((size_t)voc.V);
-	for (int i = 0; i < voc.V; i++)
-		glen[i] = (unsigned char)vocab_bytes(&voc, i, (unsigned char *)&glyph[i]);
+	glyphs_init();
 
 	struct text_reader tr;
 	size_t n;
-	text_open(&tr, argv[optind + 1]);
+	text_open(&tr, argv[optind + 1], &voc);
 	while ((n = text_read(&tr, x, BATCH)) > 0)
-		emit(tr.r.path, n, tr.pos - n);
+		emit(n);
 	text_close(&tr);
 	free(glyph);
 	free(glen);

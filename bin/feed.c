@@ -599,6 +599,7 @@ int main(int argc, char **argv)
 	ts_map_open(&ws, o.ws, 0);
 	model_from_map(&P, &ws, "params", "");
 	vocab_from_tensor(&vocab, ts_map_find(&ws, "params", "vocab"), o.ws);
+	corpus_check_vocab(&corpus, &vocab);
 
 	if (o.log)
 		trim_log(o.log, s.iter);

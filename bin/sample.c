@@ -3,7 +3,7 @@
  * Runs the model of MODEL (a stream with a frame "params", which carries its
  * vocabulary) one character at a time from a zero hidden state, each
  * character drawn from the softmax of the model's output divided by the
- * temperature (or the most probable one, -a), and writes them as UTF-8, or
+ * temperature (or the most probable one, -g), and writes them as UTF-8, or
  * as raw bytes for a byte-mode vocabulary.
  *
  * The start: with -p, the characters of PRIME are fed in first and written
@@ -16,7 +16,8 @@
  * Output is written as it is made: flushed after every newline, or when 20
  * ms have passed since the last flush, so a reader at the other end of a
  * pipe sees text at once without a write per character (-u: flush every
- * character). Legend: V vocab, H hidden. */
+ * character). A model with a NaN or Inf parameter is refused. Legend: V
+ * vocab, H hidden. */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,12 +29,13 @@
 #include "arg.h"
 #include "err.h"
 #include "gen.h"
+#include "model.h"
 #include "rng.h"
 #include "textio.h"
 #include "utf8.h"
 
 static const char usage_line[] =
-	"usage: sample [-a] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL\n";
+	"usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL\n";
 
 static void usage(void)
 {
@@ -50,7 +52,7 @@ static void help(void)
 	      "  -s SEED   random seed (1): the same seed gives the same text\n"
 	      "  -p PRIME  start from this text (written first); without it, from one\n"
 	      "            character drawn at random (not written)\n"
-	      "  -a        take the most probable character instead of sampling\n"
+	      "  -g        greedy: take the most probable character instead of sampling\n"
 	      "  -u        flush every character (default: every line, or after 20 ms)\n",
 	      stdout);
 	efshut_stdout();
@@ -60,6 +62,16 @@ static struct {
 	int unbuffered;
 	double last;	/* time of the last flush, seconds */
 } out;
+
+/* The command line. */
+struct opts {
+	long long n;		/* characters to generate */
+	unsigned long long seed;
+	double temp;
+	const char *prime;	/* NULL: none */
+	int greedy;
+	const char *model;
+};
 
 static double now(void)
 {
@@ -101,44 +113,37 @@ static size_t prime_indices(int32_t *x, const char *s, const struct vocab *v)
 				uprintf("-p: invalid UTF-8 at byte offset %zu", i);
 		}
 		int idx = vocab_index(v, c);
-		if (idx < 0) {
-			char what[40];
-			tx_describe(what, sizeof what, c, v->bytes);
-			eprintf("-p: %s at byte offset %zu is not in the vocabulary", what, i);
-		}
+		if (idx < 0)
+			tx_die_unknown("-p", c, v->bytes, i);
 		x[n++] = idx;
 		i += (size_t)k;
 	}
 	return n;
 }
 
-int main(int argc, char *argv[])
+/* Fill o from the command line, or exit with a usage error. */
+static void parse(struct opts *o, int argc, char *argv[])
 {
-	long long n = 200;
-	unsigned long long seed = 1;
-	double temp = 1;
-	const char *prime = NULL;
-	int c, argmax = 0;
-
-	setprog(argv[0]);
+	int c;
+	*o = (struct opts){ .n = 200, .seed = 1, .temp = 1 };
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "n:t:s:p:au")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:s:p:gu")) != -1) {
 		switch (c) {
 		case 'n':
-			n = estrtonum(optarg, 0, LLONG_MAX, "-n");
+			o->n = estrtonum(optarg, 0, LLONG_MAX, "-n");
 			break;
 		case 't':
-			temp = estrtod(optarg, 1e-4, 1e4, "-t");
+			o->temp = estrtod(optarg, 1e-4, 1e4, "-t");
 			break;
 		case 's':
-			seed = (unsigned long long)estrtonum(optarg, 0, LLONG_MAX, "-s");
+			o->seed = (unsigned long long)estrtonum(optarg, 0, LLONG_MAX, "-s");
 			break;
 		case 'p':
-			prime = optarg;
+			o->prime = optarg;
 			break;
-		case 'a':
-			argmax = 1;
+		case 'g':
+			o->greedy = 1;
 			break;
 		case 'u':
 			out.unbuffered = 1;
@@ -149,38 +154,56 @@ int main(int argc, char *argv[])
 	}
 	if (argc - optind != 1)
 		usage();
+	o->model = argv[optind];
+}
+
+/* Bring h to the start of the text and return the first input: the prime
+ * fed in (and written) up to its last character, or one character drawn
+ * with r (not written). */
+static int start(const struct gen_model *m, real *h, const char *prime, struct rng *r,
+		 real *scratch)
+{
+	const struct rnn_params *P = &m->P;
+	int x;
+	if (!prime || !*prime) {
+		x = (int)(rng_uniform(r) * P->V);
+		return x < P->V ? x : P->V - 1;	/* u * V may round up to V */
+	}
+	int32_t *px = emalloc(strlen(prime) * sizeof *px);
+	size_t np = prime_indices(px, prime, &m->v);
+	for (size_t i = 0; i < np; i++)
+		emit(&m->v, px[i]);
+	for (size_t i = 0; i + 1 < np; i++)
+		rnn_step(P, h, px[i], scratch);
+	x = px[np - 1];
+	free(px);
+	return x;
+}
+
+int main(int argc, char *argv[])
+{
+	struct opts o;
+	setprog(argv[0]);
+	parse(&o, argc, argv);
 	/* `sample | head` should end quietly, even if started with SIGPIPE
 	 * ignored. */
 	signal(SIGPIPE, SIG_DFL);
 
 	struct gen_model m;
-	gen_load(&m, argv[optind]);
+	gen_load(&m, o.model);
+	model_check_finite(&m.P, m.v.src);
 	const struct rnn_params *P = &m.P;
 	real *h = ecalloc((size_t)P->H, sizeof *h);
 	real *scratch = emalloc(gen_scratch_bytes(P->V, P->H));
 	struct rng r;
-	rng_seed(&r, seed);
+	rng_seed(&r, o.seed);
 	static char buf[1 << 16];
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
 	out.last = now();
 
-	int x;
-	if (prime && *prime) {
-		int32_t *px = emalloc(strlen(prime) * sizeof *px);
-		size_t np = prime_indices(px, prime, &m.v);
-		for (size_t i = 0; i < np; i++)
-			emit(&m.v, px[i]);
-		for (size_t i = 0; i + 1 < np; i++)
-			rnn_step(P, h, px[i], scratch);
-		x = px[np - 1];
-		free(px);
-	} else {
-		x = (int)(rng_uniform(&r) * P->V);
-		if (x >= P->V)	/* u * V may round up to V */
-			x = P->V - 1;
-	}
-	for (long long i = 0; i < n; i++) {
-		x = gen_next(P, h, x, (real)temp, argmax, &r, scratch);
+	int x = start(&m, h, o.prime, &r, scratch);
+	for (long long i = 0; i < o.n; i++) {
+		x = gen_next(P, h, x, (real)o.temp, o.greedy, &r, scratch);
 		emit(&m.v, x);
 	}
 	free(h);

@@ -9,8 +9,11 @@
  *     chars N loss L bpc B
  *
  * N the characters predicted (all but the first), L their mean -ln p in
- * nats, B the same in bits (L / ln 2). The text is read in blocks, so
- * memory does not grow with it. Legend: V vocab, H hidden. */
+ * nats, B the same in bits (L / ln 2), each with 17 significant digits
+ * (enough to read back the same double). The text is read in blocks, so
+ * memory does not grow with it. A model with a NaN or Inf parameter, or a
+ * text whose fingerprint is not the model's vocabulary's, is refused.
+ * Legend: V vocab, H hidden. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include "corpus.h"
 #include "err.h"
 #include "gen.h"
+#include "model.h"
 #include "ts.h"
 
 enum { BLOCK = 1 << 12 };	/* indices scored per call */
@@ -37,22 +41,18 @@ static void help(void)
 	fputs("usage: score MODEL [FILE]\n"
 	      "Print \"chars N loss L bpc B\": the mean loss of the model in MODEL\n"
 	      "predicting each next character of the index stream FILE (stdin if none),\n"
-	      "in nats (L) and bits (B) per character, over N predictions.\n",
+	      "in nats (L) and bits (B) per character, over N predictions, with 17\n"
+	      "significant digits.\n",
 	      stdout);
 	efshut_stdout();
 }
 
-int main(int argc, char *argv[])
+/* The nats of predicting each character of the index stream at path from
+ * the ones before it under m, from a zero hidden state; *chars gets the
+ * number of predictions. Dies on a text of fewer than two characters. */
+static double score_text(const struct gen_model *m, const char *path, uint64_t *chars)
 {
-	setprog(argv[0]);
-	if (argc > 1 && is_help(argv[1]))
-		help();
-	if (getopt(argc, argv, "") != -1 || argc - optind < 1 || argc - optind > 2)
-		usage();
-
-	struct gen_model m;
-	gen_load(&m, argv[optind]);
-	const struct rnn_params *P = &m.P;
+	const struct rnn_params *P = &m->P;
 	real *h = ecalloc((size_t)P->H, sizeof *h);
 	real *scratch = emalloc(gen_scratch_bytes(P->V, P->H));
 	/* x[0] is the last index of the previous block: the input that
@@ -61,16 +61,10 @@ int main(int argc, char *argv[])
 	size_t have = 0;	/* 1 once x[0] holds a character */
 	uint64_t pos = 0;	/* text position of x[have] */
 	double nats = 0;
-
 	struct text_reader tr;
 	size_t n;
-	text_open(&tr, argv[optind + 1]);
+	text_open(&tr, path, &m->v);
 	while ((n = text_read(&tr, x + have, BLOCK)) > 0) {
-		for (size_t i = 0; i < n; i++)
-			if (x[have + i] < 0 || x[have + i] >= P->V)
-				eprintf("%s: index %ld out of range [0, %d) at position %llu",
-					tr.r.path, (long)x[have + i], P->V,
-					(unsigned long long)(pos + i));
 		nats += gen_score(P, h, x, have + n, scratch);
 		x[0] = x[have + n - 1];
 		have = 1;
@@ -80,12 +74,27 @@ int main(int argc, char *argv[])
 		eprintf("%s: %s: nothing to predict", tr.r.path,
 			pos ? "only one character" : "no characters");
 	text_close(&tr);
-
-	double loss = nats / (double)(pos - 1);
-	printf("chars %llu loss %.6f bpc %.6f\n", (unsigned long long)(pos - 1), loss,
-	       loss / log(2.0));
 	free(h);
 	free(scratch);
+	*chars = pos - 1;
+	return nats;
+}
+
+int main(int argc, char *argv[])
+{
+	setprog(argv[0]);
+	if (argc > 1 && is_help(argv[1]))
+		help();
+	if (getopt(argc, argv, "") != -1 || argc - optind < 1 || argc - optind > 2)
+		usage();
+	struct gen_model m;
+	gen_load(&m, argv[optind]);
+	model_check_finite(&m.P, m.v.src);
+	uint64_t chars;
+	double loss = score_text(&m, argv[optind + 1], &chars) / (double)chars;
+	/* %.17g: enough digits to give back the very double. */
+	printf("chars %llu loss %.17g bpc %.17g\n", (unsigned long long)chars, loss,
+	       loss / log(2.0));
 	gen_free(&m);
 	efshut_stdout();
 }

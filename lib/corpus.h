@@ -1,8 +1,11 @@
-/* corpus.h: random access to an index stream file (formats/corpus.md) in
- * constant memory.
+/* corpus.h: reading index streams (formats/corpus.md): in order
+ * (text_reader: decode, score), or by random access to a file in constant
+ * memory (corpus: feed).
  *
  * An encoded corpus is a stream whose i32 "x" tensors, concatenated, are
- * the text (formats/corpus.md). corpus_open scans the file once (validating
+ * the text; a frame may carry the fingerprint of the vocabulary it was
+ * encoded with (tensor "vocab_id"), which both readers check, with one
+ * wording of their errors. corpus_open scans the file once (validating
  * every record and CRC with the ordinary reader) and remembers where each
  * run of indices lies; cursors then read any stretch through a small buffer
  * with pread, so training on a 1 GB corpus needs no more memory than on a
@@ -14,6 +17,7 @@
 #include <stdint.h>
 
 #include "ts.h"
+#include "vocab.h"
 
 struct corpus_run {
 	uint64_t off;	/* file offset of the run's first index */
@@ -26,6 +30,7 @@ struct corpus {
 	int fd;
 	uint64_t n;	/* characters in the text */
 	int V;		/* every index is checked to lie in [0, V) */
+	int64_t vocab_id;	/* the frames' fingerprint, -1 if none has one */
 	size_t nruns;
 	struct corpus_run *runs;
 };
@@ -39,22 +44,34 @@ struct corpus_cursor {
 };
 
 /* Sequential reading of an index stream: the text is every tensor named
- * "x" (i32, rank 1) of every frame, in order; anything else is skipped. */
+ * "x" (i32, rank 1) of every frame, in order; anything else is skipped but
+ * a frame's fingerprint, the tensor "vocab_id" (i64 scalar) before its x. */
 struct text_reader {
 	struct ts_reader r;
 	uint64_t left;	/* indices of the current x not yet read */
 	uint64_t pos;	/* text position of the next index */
+	const struct vocab *v;	/* the vocabulary x must be encoded with, or NULL */
+	int64_t want;	/* vocab_id(v), or -1 */
+	int64_t id;	/* the current frame's fingerprint, -1 if none (yet) */
+	int seen_x;	/* the current frame has had an x */
 };
 
-/* Open path (NULL or "-": stdin) as an index stream. */
-void text_open(struct text_reader *t, const char *path);
+/* Open path (NULL or "-": stdin) as an index stream encoded with v: a frame
+ * whose fingerprint is not vocab_id(v) is an error naming both; a frame
+ * without one is taken as it is (formats/corpus.md). */
+void text_open(struct text_reader *t, const char *path, const struct vocab *v);
 void text_close(struct text_reader *t);
 /* Up to max next indices of the text into dst; 0 at its end. Dies on an
- * "x" that is not i32 of rank 1. The indices are not range-checked. */
+ * "x" that is not i32 of rank 1, and, if t was opened with a vocabulary,
+ * on an index outside it. */
 size_t text_read(struct text_reader *t, int32_t *dst, size_t max);
 
-/* Open and scan path; V bounds the indices. Dies on any problem. */
+/* Open and scan path; V bounds the indices. Dies on any problem, and on
+ * frames that carry different fingerprints. */
 void corpus_open(struct corpus *c, const char *path, int V);
+/* Die, naming both, if c carries a fingerprint that is not vocab_id(v):
+ * every program that has the corpus's vocabulary calls it after opening. */
+void corpus_check_vocab(const struct corpus *c, const struct vocab *v);
 void corpus_close(struct corpus *c);
 
 /* Cursor over c with a buffer of cap indices. */

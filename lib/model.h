@@ -32,6 +32,8 @@ void model_tensors(struct ts_tensor out[MODEL_NTENSORS], const struct rnn_params
 		   const char *prefix);
 /* Write the five tensors of P named prefix+name (count them in the frame). */
 void model_write(struct ts_writer *w, const struct rnn_params *P, const char *prefix);
+/* Die naming stream and the tensor if any parameter of P is NaN or Inf. */
+void model_check_finite(const struct rnn_params *P, const char *stream);
 /* Allocate P's five arrays, zeroed, for sizes V and H; model_free frees. */
 void model_alloc(struct rnn_params *P, int V, int H);
 void model_free(struct rnn_params *P);

@@ -221,13 +221,16 @@ static int printable(uint32_t c)
 	return 1;
 }
 
-void tx_describe(char *out, size_t size, uint32_t c, int bytes)
+void tx_die_unknown(const char *where, uint32_t c, int bytes, uint64_t off)
 {
+	char what[40];
 	unsigned char u[UTF8_MAX + 1] = { 0 };
 	if (bytes)
-		snprintf(out, size, "byte 0x%02X", (unsigned)c);
+		snprintf(what, sizeof what, "byte 0x%02X", (unsigned)c);
 	else if (printable(c) && utf8_encode(c, u) > 0)
-		snprintf(out, size, "character U+%04X '%s'", (unsigned)c, (const char *)u);
+		snprintf(what, sizeof what, "character U+%04X '%s'", (unsigned)c, (const char *)u);
 	else
-		snprintf(out, size, "character U+%04X", (unsigned)c);
+		snprintf(what, sizeof what, "character U+%04X", (unsigned)c);
+	eprintf("%s: %s at byte offset %llu is not in the vocabulary", where, what,
+		(unsigned long long)off);
 }

@@ -43,8 +43,10 @@ size_t tx_read(struct textin *t, uint32_t *cp, size_t max);
 /* Stream offset of cp[i] of the batch the last tx_read returned in cp. */
 uint64_t tx_offset(const struct textin *t, const uint32_t *cp, size_t i);
 
-/* Name character c in a message: "character U+00E9 'é'" (showing the
- * character itself only when it is printable), or in byte mode "byte 0xE9". */
-void tx_describe(char *out, size_t size, uint32_t c, int bytes);
+/* Die "WHERE: character U+00E9 'é' at byte offset OFF is not in the
+ * vocabulary" for character c (showing it itself only when it is
+ * printable), or in byte mode "WHERE: byte 0xE9 at ...". */
+void tx_die_unknown(const char *where, uint32_t c, int bytes, uint64_t off)
+	__attribute__((noreturn));
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc32.h"
 #include "err.h"
 #include "utf8.h"
 
@@ -14,9 +15,7 @@ static int64_t entry(const struct ts_tensor *t, uint64_t i)
 	const unsigned char *p = t->data;
 	if (t->dtype == TS_U8)
 		return p[i];
-	p += 4 * i;
-	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-			 (uint32_t)p[3] << 24);
+	return (int32_t)ts_get32(p + 4 * i);
 }
 
 /* Entry c as a message shows it: U+0061, or 0x61 for a byte. */
@@ -62,6 +61,7 @@ void vocab_from_tensor(struct vocab *v, const struct ts_tensor *t, const char *s
 	v->bytes = bytes;
 	v->V = (int)t->count;
 	v->cp = cp;
+	v->src = stream;
 }
 
 void vocab_load(struct vocab *v, const char *path)
@@ -109,22 +109,41 @@ int vocab_bytes(const struct vocab *v, int i, unsigned char out[4])
 	return utf8_encode((uint32_t)v->cp[i], out);
 }
 
+/* The V entries as the tensor stores them (u8, or i32 little-endian), in
+ * new memory of *size bytes. */
+static unsigned char *tensor_data(const struct vocab *v, size_t *size)
+{
+	size_t each = v->bytes ? 1 : 4;
+	unsigned char *p = emalloc(emul((size_t)v->V, each, "vocabulary"));
+	for (int i = 0; i < v->V; i++) {
+		if (v->bytes)
+			p[i] = (unsigned char)v->cp[i];
+		else
+			ts_put32(p + 4 * i, (uint32_t)v->cp[i]);
+	}
+	*size = (size_t)v->V * each;
+	return p;
+}
+
 void vocab_write(struct ts_writer *w, const struct vocab *v)
 {
 	uint64_t dims[1] = { (uint64_t)v->V };
-	size_t size = v->bytes ? 1 : 4;
-	unsigned char *p = emalloc(emul((size_t)v->V, size, "vocabulary"));
-	for (int i = 0; i < v->V; i++) {
-		uint32_t c = (uint32_t)v->cp[i];
-		if (v->bytes) {
-			p[i] = (unsigned char)c;
-			continue;
-		}
-		for (int k = 0; k < 4; k++)
-			p[4 * i + k] = (unsigned char)(c >> 8 * k);
-	}
+	size_t size;
+	unsigned char *p = tensor_data(v, &size);
 	ts_write_tensor(w, "vocab", v->bytes ? TS_U8 : TS_I32, 1, dims, p);
 	free(p);
+}
+
+uint32_t vocab_id(const struct vocab *v)
+{
+	unsigned char head[9];
+	size_t size;
+	head[0] = v->bytes ? TS_U8 : TS_I32;
+	ts_put64(head + 1, (uint64_t)v->V);
+	unsigned char *p = tensor_data(v, &size);
+	uint32_t crc = crc32_update(crc32_update(0, head, sizeof head), p, size);
+	free(p);
+	return crc;
 }
 
 void vocab_free(struct vocab *v)

@@ -16,10 +16,11 @@ struct vocab {
 	int bytes;	/* 1: byte mode (u8), 0: Unicode code points (i32) */
 	int V;
 	int32_t *cp;	/* (V) strictly increasing code points or byte values */
+	const char *src;	/* the stream it was read from, for messages */
 };
 
 /* Build v from tensor t (dtype i32 or u8, rank 1, valid and sorted), or die
- * naming stream. */
+ * naming stream; v->src = stream (not copied: it must outlive v). */
 void vocab_from_tensor(struct vocab *v, const struct ts_tensor *t, const char *stream);
 /* Read the first tensor named "vocab" from the stream at path (a vocabulary
  * file, or a model, which carries its vocabulary); die if there is none. */
@@ -30,6 +31,10 @@ int vocab_index(const struct vocab *v, uint32_t c);
 int vocab_bytes(const struct vocab *v, int i, unsigned char out[4]);
 /* Write v as tensor "vocab" (one tensor: count it in the frame). */
 void vocab_write(struct ts_writer *w, const struct vocab *v);
+/* The fingerprint of v that index streams carry (formats/corpus.md): CRC-32
+ * of its dtype code (one byte), V (u64) and its entries as the tensor
+ * stores them. */
+uint32_t vocab_id(const struct vocab *v);
 void vocab_free(struct vocab *v);
 
 /* Additions for encode and decode (and anyone mapping text in a loop). */

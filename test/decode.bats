@@ -68,7 +68,9 @@ setup() {
 }
 
 @test "decode: truncated index streams" {
-	printf hello | encode "$H" > "$T/x.t"	# 88 bytes: frame 24, header 32, data 24, crc 8
+	# 128 bytes: frame 24, vocab_id 40 (header 24, data 8, crc 8), x header 32,
+	# data 24, crc 8
+	printf hello | encode "$H" > "$T/x.t"
 	head -c 10 "$T/x.t" > "$T/cut.t"
 	run -1 --separate-stderr decode "$H" < "$T/cut.t"
 	[ "$stderr" = "decode: <stdin>: offset 0: truncated stream (frame header)" ]
@@ -78,17 +80,21 @@ setup() {
 	head -c 60 "$T/x.t" > "$T/cut.t"
 	run -1 --separate-stderr decode "$H" "$T/cut.t"
 	[ -z "$output" ]
-	[ "$stderr" = "decode: $T/cut.t: offset 56: truncated stream (x)" ]
-	head -c 84 "$T/x.t" > "$T/cut.t"
+	[ "$stderr" = "decode: $T/cut.t: offset 56: truncated stream (vocab_id)" ]
+	head -c 100 "$T/x.t" > "$T/cut.t"
 	run -1 --separate-stderr decode "$H" "$T/cut.t"
-	[ "$stderr" = "decode: $T/cut.t: offset 76: truncated stream (x)" ]
+	[ -z "$output" ]
+	[ "$stderr" = "decode: $T/cut.t: offset 96: truncated stream (x)" ]
+	head -c 124 "$T/x.t" > "$T/cut.t"
+	run -1 --separate-stderr decode "$H" "$T/cut.t"
+	[ "$stderr" = "decode: $T/cut.t: offset 116: truncated stream (x)" ]
 }
 
 @test "decode: damaged data and input that is not a stream" {
 	printf hello | encode "$H" > "$T/x.t"
-	{ head -c 60 "$T/x.t"; printf '\001'; tail -c +62 "$T/x.t"; } > "$T/bad.t"
+	{ head -c 100 "$T/x.t"; printf '\001'; tail -c +102 "$T/x.t"; } > "$T/bad.t"
 	run -1 --separate-stderr decode "$H" "$T/bad.t"
-	[ "$stderr" = "decode: $T/bad.t: offset 76: data CRC mismatch in tensor 'x'" ]
+	[ "$stderr" = "decode: $T/bad.t: offset 116: data CRC mismatch in tensor 'x'" ]
 	run -1 --separate-stderr decode "$H" "$FIXTURES/txt-utf8.txt"
 	[ "$stderr" = "decode: $FIXTURES/txt-utf8.txt: offset 0: bad magic: not a charnn tensor stream" ]
 }
@@ -123,4 +129,60 @@ setup() {
 	run -0 --separate-stderr bash -c 'decode "$1" "$2" | head -c 5' sh "$H" "$T/x.t"
 	[ "$output" = "hello" ]
 	[ -z "$stderr" ]
+}
+
+@test "decode: a text encoded with another vocabulary of its size is refused, naming both" {
+	printf abcd | vocab > "$T/abcd.t"
+	printf dcba | encode "$T/abcd.t" > "$T/x.t"
+	run -1 --separate-stderr decode "$H" "$T/x.t"
+	[ -z "$output" ]
+	[ "$stderr" = "decode: $T/x.t: encoded with vocabulary a9cf9f00, $H's is 99e8ae4b" ]
+	run -1 --separate-stderr decode "$FIXTURES/txt-hello.model.t" < "$T/x.t"
+	[ "$stderr" = "decode: <stdin>: encoded with vocabulary a9cf9f00, $FIXTURES/txt-hello.model.t's is 99e8ae4b" ]
+	# The same characters in byte mode are another vocabulary.
+	printf ehlo | vocab -b > "$T/b.t"
+	printf hello | encode "$T/b.t" > "$T/x.t"
+	run -1 --separate-stderr decode "$H" "$T/x.t"
+	[ "$stderr" = "decode: $T/x.t: encoded with vocabulary 8f9d61b3, $H's is 99e8ae4b" ]
+}
+
+@test "decode: the fingerprint is checked in every frame" {
+	printf hello | encode "$H" > "$T/a.t"
+	printf abcd | vocab > "$T/abcd.t"
+	printf dcba | encode "$T/abcd.t" > "$T/b.t"
+	cat "$T/a.t" "$T/b.t" > "$T/ab.t"
+	run -1 --separate-stderr decode "$H" "$T/ab.t"
+	[ "$stderr" = "decode: $T/ab.t: encoded with vocabulary a9cf9f00, $H's is 99e8ae4b" ]
+}
+
+@test "decode: frames without a fingerprint are taken as they are" {
+	printf 'frame text\ntensor x i32 [5]\n1 0 2 2 3\n' | mkstream "$T/x.t"
+	run -0 decode "$H" "$T/x.t"
+	[ "$output" = "hello" ]
+	printf 'frame text\ntensor x i32 [1]\n1\n' | mkstream "$T/old.t"
+	printf hello | encode "$H" | cat "$T/old.t" - > "$T/mix.t"
+	run -0 decode "$H" "$T/mix.t"
+	[ "$output" = "hhello" ]
+}
+
+# bad_id TEXT MESSAGE: decode refuses the stream tensordump -r makes of
+# TEXT, exit 1, saying "decode: FILE: MESSAGE".
+bad_id() {
+	printf "$1" | mkstream "$T/x.t"
+	run -1 --separate-stderr decode "$H" "$T/x.t"
+	[ "$stderr" = "decode: $T/x.t: $2" ]
+}
+
+@test "decode: a malformed fingerprint" {
+	local x='tensor x i32 [1] 1\n' id='tensor vocab_id i64 [] 2582163019\n'
+	bad_id "frame text\ntensor vocab_id i32 [] 5\n$x" \
+		"offset 24: tensor 'vocab_id' is i32 of rank 0, expected i64 of rank 0"
+	bad_id "frame text\ntensor vocab_id i64 [1] 5\n$x" \
+		"offset 24: tensor 'vocab_id' is i64 of rank 1, expected i64 of rank 0"
+	bad_id "frame text\ntensor vocab_id i64 [] 4294967296\n$x" \
+		"offset 24: tensor 'vocab_id' is 4294967296, over 2^32-1"
+	bad_id "frame text\n$x$id" \
+		"offset 72: tensor 'vocab_id' must come once in its frame, before tensor 'x'"
+	bad_id "frame text\n$id$id" \
+		"offset 64: tensor 'vocab_id' must come once in its frame, before tensor 'x'"
 }

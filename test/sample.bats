@@ -4,29 +4,10 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
+load gen_helper
 
 setup() {
-	D=$BATS_TEST_TMPDIR
-	# A vocabulary with multi-byte characters, and a small random model.
-	printf 'frame vocab\ntensor vocab i32 [6]\n10 32 97 98 233 10003\n' | mkstream "$D/vocab.t"
-	rnn-init -H 8 -s 3 "$D/vocab.t" > "$D/m.t"
-	REAL=$(tensordump -a "$D/m.t" | awk '$1 == "tensor" && $2 == "Wxh" { print $3 }')
-}
-
-# zero_model FILE H CODEPOINTS BY: every weight zero, by (V values) as given,
-# so every step predicts softmax(by).
-zero_model() {
-	local f=$1 H=$2 cps=$3 by=$4 V
-	V=$(echo $cps | wc -w)
-	{
-		echo "frame params"
-		echo "tensor vocab i32 [$V]"; echo "$cps"
-		echo "tensor Wxh $REAL [$H $V]"; printf '0 %.0s' $(seq $((H * V))); echo
-		echo "tensor Whh $REAL [$H $H]"; printf '0 %.0s' $(seq $((H * H))); echo
-		echo "tensor Why $REAL [$V $H]"; printf '0 %.0s' $(seq $((V * H))); echo
-		echo "tensor bh $REAL [$H]"; printf '0 %.0s' $(seq "$H"); echo
-		echo "tensor by $REAL [$V]"; echo "$by"
-	} | mkstream "$f"
+	gen_setup "10 32 97 98 233 10003"
 }
 
 # Characters (not bytes) of UTF-8 text on stdin: bytes that do not continue
@@ -37,18 +18,18 @@ nchars() {
 
 @test "sample --help prints the usage on stdout and exits 0" {
 	run -0 --separate-stderr sample --help
-	[ "${lines[0]}" = "usage: sample [-a] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ "${lines[0]}" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
 	[ -z "$stderr" ]
 }
 
 @test "sample: no model, two models or a bad option is a usage error" {
 	run -2 --separate-stderr sample
-	[ "$stderr" = "usage: sample [-a] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ "$stderr" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
 	[ -z "$output" ]
 	run -2 --separate-stderr sample "$D/m.t" "$D/m.t"
-	[ "$stderr" = "usage: sample [-a] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ "$stderr" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
 	run -2 --separate-stderr sample -x "$D/m.t"
-	[ "${stderr##*$'\n'}" = "usage: sample [-a] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ "${stderr##*$'\n'}" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
 }
 
 @test "sample: temperature 0 or below, or not a number, is a usage error" {
@@ -95,15 +76,15 @@ nchars() {
 	cmp "$D/a" "$D/b"
 }
 
-@test "sample: -a takes the most probable character, whatever the seed" {
+@test "sample: -g takes the most probable character, whatever the seed" {
 	zero_model "$D/z.t" 3 "97 98 99" "0 1 0.5"
-	run -0 sample -a -n 6 -s 1 "$D/z.t"
+	run -0 sample -g -n 6 -s 1 "$D/z.t"
 	[ "$output" = "bbbbbb" ]
-	run -0 sample -a -n 6 -s 99 "$D/z.t"
+	run -0 sample -g -n 6 -s 99 "$D/z.t"
 	[ "$output" = "bbbbbb" ]
 	# On a random model too: from the same start, two seeds give one text.
-	sample -a -p a -n 100 -s 1 "$D/m.t" > "$D/a"
-	sample -a -p a -n 100 -s 2 "$D/m.t" > "$D/b"
+	sample -g -p a -n 100 -s 1 "$D/m.t" > "$D/a"
+	sample -g -p a -n 100 -s 2 "$D/m.t" > "$D/b"
 	cmp "$D/a" "$D/b"
 }
 
@@ -115,7 +96,7 @@ nchars() {
 
 @test "sample: -p writes the prime first, then N characters continuing it" {
 	zero_model "$D/z.t" 3 "97 98 99" "0 1 0.5"
-	run -0 sample -a -p caab -n 3 "$D/z.t"
+	run -0 sample -g -p caab -n 3 "$D/z.t"
 	[ "$output" = "caabbbb" ]
 	sample -p "é✓ a" -n 40 "$D/m.t" > "$D/out"
 	[ "$(head -c 7 "$D/out")" = "é✓ a" ]
@@ -179,4 +160,21 @@ nchars() {
 		mkstream "$D/bad.t"
 	run -1 --separate-stderr sample "$D/bad.t"
 	[ "$stderr" = "sample: $D/bad.t: vocabulary of 5 characters, but the parameters have V 6" ]
+}
+
+@test "sample: -a (the old name of -g) is a usage error" {
+	run -2 --separate-stderr sample -a "$D/m.t"
+	[ "${stderr_lines[-1]}" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ -z "$output" ]
+}
+
+@test "sample: a model with a NaN or an infinite parameter is refused, naming the tensor" {
+	bad_param "$D/bad.t" by nan
+	run -1 --separate-stderr sample -n 5 "$D/bad.t"
+	[ -z "$output" ]
+	[ "$stderr" = "sample: $D/bad.t: tensor 'by': element 0 is nan, not a finite number" ]
+	bad_param "$D/bad.t" Whh -inf
+	run -1 --separate-stderr sample -g -n 5 - < "$D/bad.t"
+	[ -z "$output" ]
+	[ "$stderr" = "sample: <stdin>: tensor 'Whh': element 0 is -inf, not a finite number" ]
 }

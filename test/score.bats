@@ -4,27 +4,10 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
+load gen_helper
 
 setup() {
-	D=$BATS_TEST_TMPDIR
-	printf 'frame vocab\ntensor vocab i32 [5]\n10 97 98 99 100\n' | mkstream "$D/vocab.t"
-	rnn-init -H 8 -s 3 "$D/vocab.t" > "$D/m.t"
-	REAL=$(tensordump -a "$D/m.t" | awk '$1 == "tensor" && $2 == "Wxh" { print $3 }')
-}
-
-# zero_model FILE H BY: the 5-entry vocabulary, every weight zero and by (5
-# values) as given, so every step predicts softmax(by).
-zero_model() {
-	local f=$1 H=$2 by=$3 V=5
-	{
-		echo "frame params"
-		echo "tensor vocab i32 [$V]"; echo "10 97 98 99 100"
-		echo "tensor Wxh $REAL [$H $V]"; printf '0 %.0s' $(seq $((H * V))); echo
-		echo "tensor Whh $REAL [$H $H]"; printf '0 %.0s' $(seq $((H * H))); echo
-		echo "tensor Why $REAL [$V $H]"; printf '0 %.0s' $(seq $((V * H))); echo
-		echo "tensor bh $REAL [$H]"; printf '0 %.0s' $(seq "$H"); echo
-		echo "tensor by $REAL [$V]"; echo "$by"
-	} | mkstream "$f"
+	gen_setup "10 97 98 99 100"
 }
 
 # index_stream FILE INDEX...: one frame "text" with those indices as x.
@@ -48,16 +31,20 @@ index_stream() {
 	[ -z "$output" ]
 }
 
-@test "score: all-zero weights predict 1/V: bpc is exactly log2(V)" {
-	zero_model "$D/z.t" 4 "0 0 0 0 0"
+@test "score: all-zero weights predict 1/V: bpc is log2(V)" {
+	zero_model "$D/z.t" 4 "10 97 98 99 100" "0 0 0 0 0"
 	index_stream "$D/x.t" 1 2 3 4 0 1 1 1 2 3 4
 	run -0 --separate-stderr score "$D/z.t" "$D/x.t"
-	[ "$output" = "$(awk 'BEGIN { printf "chars 10 loss %.6f bpc %.6f\n", log(5), log(5) / log(2) }')" ]
+	[ "${output%% loss*}" = "chars 10" ]
+	# Within float rounding of ln 5 and log2 5.
+	awk -v got="$output" 'BEGIN { split(got, f, " ")
+		exit !(f[3] == "loss" && f[5] == "bpc" && ((f[4] - log(5)) / log(5))^2 < 1e-12 &&
+		       ((f[6] - log(5) / log(2)) / log(5))^2 < 1e-12) }'
 	[ -z "$stderr" ]
 }
 
 @test "score: an output bias alone: the mean of -ln softmax(by)[next]" {
-	zero_model "$D/z.t" 3 "0.5 -1 2 0.25 1.5"
+	zero_model "$D/z.t" 3 "10 97 98 99 100" "0.5 -1 2 0.25 1.5"
 	index_stream "$D/x.t" 0 1 2 3 4 4 2 2 1 0 3
 	run -0 score "$D/z.t" "$D/x.t"
 	# Every character but the first is predicted with p = softmax(by).
@@ -74,7 +61,7 @@ index_stream() {
 }
 
 @test "score: stdin by default, and '-'" {
-	zero_model "$D/z.t" 2 "0 0 0 0 0"
+	zero_model "$D/z.t" 2 "10 97 98 99 100" "0 0 0 0 0"
 	index_stream "$D/x.t" 1 2 3
 	run -0 score "$D/z.t" < "$D/x.t"
 	[ "${output%% loss*}" = "chars 2" ]
@@ -158,4 +145,55 @@ index_stream() {
 	index_stream "$D/x.t" 1 2
 	run -1 --separate-stderr bash -c 'score "$1" "$2" >&-' _ "$D/m.t" "$D/x.t"
 	[ "$stderr" = "score: <stdout>: write error: Bad file descriptor" ]
+}
+
+@test "score: loss and bpc have 17 significant digits, enough to read back the double" {
+	index_stream "$D/x.t" 1 2 3 4 0 1 1 1 2 3 4
+	run -0 score "$D/m.t" "$D/x.t"
+	set -- $output
+	[ "$#" -eq 6 ] && [ "$1 $3 $5" = "chars loss bpc" ]
+	[ "$(printf '%.17g' "$4")" = "$4" ]
+	[ "$(printf '%.17g' "$6")" = "$6" ]
+	# More than 6 decimals: printf %.6f would give at most 8 characters here.
+	[ "${#4}" -gt 12 ]
+	# bpc is the printed loss over ln 2, to the last digit.
+	awk -v l="$4" -v b="$6" 'BEGIN { exit !((b - l / log(2))^2 < 1e-30) }'
+}
+
+@test "score: a text encoded with another vocabulary of the model's size is refused" {
+	printf 'frame vocab\ntensor vocab i32 [5]\n10 97 98 99 101\n' | mkstream "$D/other.t"
+	printf 'abc\neab' | encode "$D/other.t" > "$D/x.t"
+	run -1 --separate-stderr score "$D/m.t" "$D/x.t"
+	[ -z "$output" ]
+	[ "$stderr" = "score: $D/x.t: encoded with vocabulary 9cf090d1, $D/m.t's is 244cf7b4" ]
+	run -1 --separate-stderr score - "$D/x.t" < "$D/m.t"
+	[ "$stderr" = "score: $D/x.t: encoded with vocabulary 9cf090d1, <stdin>'s is 244cf7b4" ]
+	# With the model's own vocabulary it is scored.
+	printf 'abc\ndab' | encode "$D/m.t" > "$D/x.t"
+	run -0 score "$D/m.t" "$D/x.t"
+	[ "${output%% loss*}" = "chars 6" ]
+}
+
+@test "score: a model with a NaN or an infinite parameter is refused, naming the tensor" {
+	index_stream "$D/x.t" 1 2 3
+	bad_param "$D/bad.t" Why nan
+	run -1 --separate-stderr score "$D/bad.t" "$D/x.t"
+	[ -z "$output" ]
+	[ "$stderr" = "score: $D/bad.t: tensor 'Why': element 0 is nan, not a finite number" ]
+	bad_param "$D/bad.t" bh -inf
+	run -1 --separate-stderr score "$D/bad.t" "$D/x.t"
+	[ "$stderr" = "score: $D/bad.t: tensor 'bh': element 0 is -inf, not a finite number" ]
+	bad_param "$D/bad.t" Wxh inf
+	run -1 --separate-stderr score - "$D/x.t" < "$D/bad.t"
+	[ "$stderr" = "score: <stdin>: tensor 'Wxh': element 0 is inf, not a finite number" ]
+}
+
+@test "encode -u | score: any text under a model" {
+	printf 'a bad cab,\nfor a dad!\n' > "$D/other.txt"
+	run -1 --separate-stderr encode "$D/m.t" "$D/other.txt"
+	[ "$stderr" = "encode: $D/other.txt: character U+0020 ' ' at byte offset 1 is not in the vocabulary" ]
+	run -0 bash -c 'encode -u skip "$1" "$2" | score "$1"' _ "$D/m.t" "$D/other.txt"
+	[ "${output%% loss*}" = "chars 12" ]
+	run -0 bash -c 'encode -u "$3" "$1" "$2" | score "$1"' _ "$D/m.t" "$D/other.txt" $'\n'
+	[ "${output%% loss*}" = "chars 21" ]
 }

@@ -9,6 +9,15 @@ input() {
 	printf "$1" > "$BATS_TEST_TMPDIR/in.txt"
 }
 
+# invalid BYTES OFFSET: vocab refuses the bytes printf makes of BYTES, on
+# stdin, as invalid UTF-8 at byte OFFSET, exit 1.
+invalid() {
+	input "$1"
+	run -1 --separate-stderr vocab < "$BATS_TEST_TMPDIR/in.txt"
+	[ -z "$output" ]
+	[ "$stderr" = "vocab: <stdin>: invalid UTF-8 at byte offset $2" ]
+}
+
 @test "vocab --help prints the usage on stdout and exits 0" {
 	run -0 --separate-stderr vocab --help
 	[ "${lines[0]}" = "usage: vocab [-b] [FILE...]" ]
@@ -88,36 +97,20 @@ input() {
 }
 
 @test "vocab: overlong forms" {
-	input 'ab\300\257'
-	run -1 --separate-stderr vocab < "$BATS_TEST_TMPDIR/in.txt"
-	[ "$stderr" = "vocab: <stdin>: invalid UTF-8 at byte offset 2" ]
-	input 'abcd\340\200\257'
-	run -1 --separate-stderr vocab < "$BATS_TEST_TMPDIR/in.txt"
-	[ "$stderr" = "vocab: <stdin>: invalid UTF-8 at byte offset 4" ]
-	input '\360\202\202\254'
-	run -1 --separate-stderr vocab < "$BATS_TEST_TMPDIR/in.txt"
-	[ "$stderr" = "vocab: <stdin>: invalid UTF-8 at byte offset 0" ]
+	invalid 'ab\300\257' 2
+	invalid 'abcd\340\200\257' 4
+	invalid '\360\202\202\254' 0
 }
 
 @test "vocab: a surrogate and a code point above U+10FFFF" {
-	input 'x\355\240\200'
-	run -1 --separate-stderr vocab < "$BATS_TEST_TMPDIR/in.txt"
-	[ "$stderr" = "vocab: <stdin>: invalid UTF-8 at byte offset 1" ]
-	input 'xy\364\220\200\200'
-	run -1 --separate-stderr vocab < "$BATS_TEST_TMPDIR/in.txt"
-	[ "$stderr" = "vocab: <stdin>: invalid UTF-8 at byte offset 2" ]
+	invalid 'x\355\240\200' 1
+	invalid 'xy\364\220\200\200' 2
 }
 
 @test "vocab: a sequence cut short, inside the text and at its end" {
-	input 'a\342\202b'
-	run -1 --separate-stderr vocab < "$BATS_TEST_TMPDIR/in.txt"
-	[ "$stderr" = "vocab: <stdin>: invalid UTF-8 at byte offset 1" ]
-	input 'abc\342\202'
-	run -1 --separate-stderr vocab < "$BATS_TEST_TMPDIR/in.txt"
-	[ "$stderr" = "vocab: <stdin>: invalid UTF-8 at byte offset 3" ]
-	input 'abc\360'
-	run -1 --separate-stderr vocab < "$BATS_TEST_TMPDIR/in.txt"
-	[ "$stderr" = "vocab: <stdin>: invalid UTF-8 at byte offset 3" ]
+	invalid 'a\342\202b' 1
+	invalid 'abc\342\202' 3
+	invalid 'abc\360' 3
 }
 
 @test "vocab: the offset counts from the start of the file, past the first read" {
