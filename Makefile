@@ -43,7 +43,7 @@ LIBOBJS = $(O)/err.o $(O)/arg.o $(O)/afile.o \
           $(O)/crc32.o $(O)/ts.o $(O)/tsmap.o \
           $(O)/utf8.o $(O)/textio.o $(O)/vocab.o \
           $(O)/rng.o $(O)/rnn.o $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o \
-          $(O)/model.o $(O)/stepsync.o $(O)/gen.o $(O)/corpus.o
+          $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/ckpt.o $(O)/gen.o $(O)/corpus.o
 
 BINS = $(PROGS:%=$(B)/%)
 

@@ -21,8 +21,9 @@
 #include "err.h"
 #include "model.h"
 #include "rnn.h"
-#include "stepsync.h"
 #include "ts.h"
+#include "tsframe.h"
+#include "workspace.h"
 
 static void usage(void)
 {
@@ -60,7 +61,7 @@ static void update(const struct rnn_params *P, const struct rnn_params *M,
 int main(int argc, char **argv)
 {
 	static const char *const grads[] = { "dWxh", "dWhh", "dWhy", "dbh", "dby", NULL };
-	struct model_src src = { 0 };
+	struct ws_src src = { 0 };
 	struct rnn_params own = { 0 };	/* memory for frames that bring none */
 	struct rnn_params G = { 0 }, M = { 0 };
 	int64_t *count = NULL;	/* the workspace's step */
@@ -76,8 +77,7 @@ int main(int argc, char **argv)
 			lr = (real)estrtod(optarg, 0, 1e6, "-l");
 			break;
 		case 'w':
-			src.path = optarg;
-			src.writable = 1;
+			ws_src_opt(&src, c, optarg);
 			break;
 		default:
 			usage();
@@ -100,37 +100,33 @@ int main(int argc, char **argv)
 				if (ts_frame_find(&f, grads[i]))
 					eprintf("%s: frame '%s' carries tensor '%s', but the gradients come from %s",
 						r.path, f.name, grads[i], src.path);
-			model_src_params(&src, &P, &f, r.path);
+			ws_src_params(&src, &P, &f, r.path);
 			if (!G.Wxh) {
-				if (!model_from_map(&G, &src.map, "grads", "d"))
-					eprintf("%s: frame 'grads': no tensor 'dWxh'", src.path);
-				model_check_same(&P, &G, src.path, "frame 'grads'");
-				if (!model_from_map(&M, &src.map, "adagrad", "m"))
-					eprintf("%s: frame 'adagrad': no tensor 'mWxh'", src.path);
-				model_check_same(&P, &M, src.path, "frame 'adagrad'");
-				count = model_src_step(&src);
+				ws_src_find(&src, &G, WS_GRADS, WS_GRAD_PREFIX);
+				ws_src_find(&src, &M, WS_MEMORY, WS_MEM_PREFIX);
+				count = ws_src_count(&src);
 			}
 			/* The frame's step (feed's iteration) must be the
 			 * update the workspace is due for. */
 			int64_t n = count ? step_load(count) : 0, want;
-			if (count && model_step(&f, r.path, &want) && want != n)
+			if (count && tsf_opt_i64(&f, WS_STEP, r.path, &want) && want != n)
 				eprintf("%s: gradients of step %lld, but the parameters in %s are at step %lld",
 					r.path, (long long)want, src.path, (long long)n);
 			update(&P, &M, &G, lr);
 			/* The frame first (so the data stage never waits for
 			 * it), then the count that lets the next window in. */
-			model_write_pass(&w, "step", &f, NULL, NULL, 0);
+			tsf_write_pass(&w, WS_STEPPED, &f, NULL, NULL, 0);
 			if (count)
 				step_store(count, n + 1);
 			ts_frame_free(&f);
 			continue;
 		}
 
-		model_src_params(&src, &P, &f, r.path);
-		if (!model_from_frame(&G, &f, "d", r.path))
+		ws_src_params(&src, &P, &f, r.path);
+		if (!model_like_frame(&G, &f, WS_GRAD_PREFIX, &P, r.path))
 			eprintf("%s: frame '%s': no tensor 'dWxh'", r.path, f.name);
 		model_check_same(&P, &G, r.path, "gradients");
-		int inframe = model_from_frame(&M, &f, "m", r.path);
+		int inframe = model_like_frame(&M, &f, WS_MEM_PREFIX, &P, r.path);
 		if (inframe) {
 			model_check_same(&P, &M, r.path, "memory");
 		} else {
@@ -143,13 +139,13 @@ int main(int argc, char **argv)
 		 * updated there, they go out in their places. */
 		update(&P, &M, &G, lr);
 		struct ts_tensor out[MODEL_NTENSORS];
-		model_tensors(out, &M, "m");
-		model_write_pass(&w, "params", &f, grads, out, inframe ? 0 : MODEL_NTENSORS);
+		model_tensors(out, &M, WS_MEM_PREFIX);
+		tsf_write_pass(&w, WS_PARAMS, &f, grads, out, inframe ? 0 : MODEL_NTENSORS);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
-	model_src_close(&src);
+	ws_src_close(&src);
 	model_free(&own);
 	return 0;
 }

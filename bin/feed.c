@@ -34,18 +34,21 @@
 
 #include "afile.h"
 #include "arg.h"
+#include "ckpt.h"
 #include "corpus.h"
 #include "err.h"
 #include "gen.h"
 #include "model.h"
 #include "rng.h"
 #include "ts.h"
+#include "tsframe.h"
 #include "tsmap.h"
 #include "vocab.h"
+#include "workspace.h"
 
 enum {
 	CURSOR_CAP = 4096,	/* indices buffered per sequence */
-	AHEAD = 64,		/* windows out at once, by default (-a) */
+	AHEAD = 64,		/* windows out at once, by default (-q) */
 	AHEAD_MAX = 4096
 };
 
@@ -60,19 +63,9 @@ struct opts {
 	const char *init, *resume, *ckpt, *ws, *log, *corpus;
 };
 
-/* Everything a checkpoint holds besides parameters and Adagrad memory. */
-struct state {
-	long long iter;		/* iterations completed */
-	long long pos;		/* window start within each sequence's slice */
-	long long ntrain;	/* characters used for training (checked on resume) */
-	double smooth;		/* smoothed loss */
-	real *h;		/* (B,H) hidden state carried into the next window */
-	struct rng rng;		/* sampling */
-};
-
 static void usage(void)
 {
-	fputs("usage: feed [-T steps] [-B batch] [-a ahead] [-n iters] [-k every] [-o ckpt]\n"
+	fputs("usage: feed [-T steps] [-B batch] [-q ahead] [-n iters] [-k every] [-o ckpt]\n"
 	      "            [-L log] [-S every] [-N chars] [-v frac] [-e every]\n"
 	      "            [-E chars] [-p every] [-s seed] (-i MODEL | -r CKPT)\n"
 	      "            -w WORKSPACE CORPUS\n", stderr);
@@ -90,7 +83,7 @@ static void help(void)
 	     "  -w FILE       workspace to create, shared with rnn-fwd/rnn-bwd/adagrad -w\n"
 	     "  -T N          steps per window (25)\n"
 	     "  -B N          sequences trained side by side (1)\n"
-	     "  -a N          at most N windows out ahead of the steps back (64;\n"
+	     "  -q N          at most N windows queued ahead of the steps back (64;\n"
 	     "                1: one at a time)\n"
 	     "  -n N          stop after iteration N (0: run until stopped; default 0)\n"
 	     "  -o FILE       checkpoint file (default: the -r file, else none)\n"
@@ -103,7 +96,7 @@ static void help(void)
 	     "  -E N          at most N held-out characters per measurement (100000)\n"
 	     "  -p N          progress line every N iterations (0: every second)\n"
 	     "  -s N          seed for sampling (1)");
-	exit(0);
+	efshut_stdout();
 }
 
 static double now(void)
@@ -124,145 +117,40 @@ static int all_finite(const real *a, size_t n)
 /* Parameters, memory and state to a checkpoint file, atomically; refuses
  * (and dies, leaving the last good checkpoint) if parameters went bad. */
 static void checkpoint(const struct opts *o, const struct ts_map *ws,
-		       const struct state *s, int H)
+		       const struct ckpt_state *s)
 {
 	struct rnn_params P, M;
-	model_from_map(&P, ws, "params", "");
-	model_from_map(&M, ws, "adagrad", "m");
+	model_from_map(&P, ws, WS_PARAMS, "");
+	model_from_map(&M, ws, WS_MEMORY, WS_MEM_PREFIX);
 	if (!all_finite(P.Wxh, rnn_nparams(P.V, P.H)))
 		eprintf("parameters are not finite after iteration %lld; "
-			"stopped, the last good checkpoint is kept", s->iter);
-	if (!o->ckpt)
-		return;
-	struct ts_writer w;
-	ts_wopen(&w, o->ckpt);
-	ts_write_frame(&w, "params", 1 + MODEL_NTENSORS);
-	ts_write_copy(&w, ts_map_find(ws, "params", "vocab"));
-	model_write(&w, &P, "");
-	ts_write_frame(&w, "adagrad", MODEL_NTENSORS);
-	model_write(&w, &M, "m");
-
-	uint64_t hdims[2] = { (uint64_t)o->B, (uint64_t)H }, four = 4;
-	int64_t iv[5] = { s->iter, s->pos, s->ntrain, o->T, o->B };
-	int64_t rs[4];
-	memcpy(rs, s->rng.s, sizeof rs);
-	ts_write_frame(&w, "state", 8);
-	ts_write_tensor(&w, "iter", TS_I64, 0, NULL, &iv[0]);
-	ts_write_tensor(&w, "pos", TS_I64, 0, NULL, &iv[1]);
-	ts_write_tensor(&w, "ntrain", TS_I64, 0, NULL, &iv[2]);
-	ts_write_tensor(&w, "T", TS_I64, 0, NULL, &iv[3]);
-	ts_write_tensor(&w, "B", TS_I64, 0, NULL, &iv[4]);
-	ts_write_tensor(&w, "smooth", TS_F64, 0, NULL, &s->smooth);
-	ts_write_tensor(&w, "h", TS_REAL, 2, hdims, s->h);
-	ts_write_tensor(&w, "rng", TS_I64, 1, &four, rs);
-	ts_wclose(&w);
+			"stopped, the last good checkpoint is kept", (long long)s->iter);
+	if (o->ckpt)
+		ckpt_write(o->ckpt, ts_map_find(ws, WS_PARAMS, WS_VOCAB), &P, &M, s);
 }
 
-/* The scalar i64 tensor name of frame f, or die naming path. */
-static int64_t get_i64(const struct ts_frame *f, const char *name, const char *path)
+/* Read the source model (-i) or checkpoint (-r) and write the workspace.
+ * Returns V, H; fills s from a checkpoint's state, or starts it afresh. */
+static void make_workspace(const struct opts *o, struct ckpt_state *s, int *V, int *H)
 {
-	struct ts_tensor *t = ts_frame_find(f, name);
-	if (!t || t->dtype != TS_I64 || t->count != 1)
-		eprintf("%s: frame '%s': no i64 scalar '%s'", path, f->name, name);
-	return *(int64_t *)t->data;
-}
-
-/* Read the source model (-i) or checkpoint (-r) and write the workspace:
- * frames params, adagrad (with the step count) and grads, all live (updated
- * in place). Returns V,
- * H; fills s from a checkpoint's state frame. */
-static void make_workspace(const struct opts *o, struct state *s, int *V, int *H)
-{
-	const char *src = o->resume ? o->resume : o->init;
-	struct ts_reader r;
-	struct ts_frame params = { 0 }, mem = { 0 }, st = { 0 }, f;
-	ts_ropen(&r, src);
-	while (ts_read_frame(&r, &f)) {
-		struct ts_frame *keep = !strcmp(f.name, "params") && !params.t ? &params :
-					!strcmp(f.name, "adagrad") && !mem.t ? &mem :
-					!strcmp(f.name, "state") && !st.t ? &st : NULL;
-		if (keep)
-			*keep = f;
-		else
-			ts_frame_free(&f);
-	}
-	ts_rclose(&r);
-
-	struct rnn_params P, M, G;
-	if (!params.t || !model_from_frame(&P, &params, "", src))
-		eprintf("%s: no \"params\" frame with a model", src);
-	struct ts_tensor *vocab = ts_frame_find(&params, "vocab");
-	if (!vocab)
-		eprintf("%s: frame 'params': no tensor 'vocab'", src);
-	*V = P.V;
-	*H = P.H;
-	s->h = ecalloc(emul((size_t)o->B, (size_t)P.H, "hidden state"), sizeof *s->h);
-	rng_seed(&s->rng, o->seed);
-	s->smooth = -log(1.0 / P.V) * o->T;
-	model_alloc(&G, P.V, P.H);
+	struct ckpt c;
+	ckpt_read(&c, o->resume ? o->resume : o->init, o->resume != NULL);
+	*V = c.P.V;
+	*H = c.P.H;
 	if (o->resume) {
-		if (!mem.t || !model_from_frame(&M, &mem, "m", src))
-			eprintf("%s: no \"adagrad\" frame: not a checkpoint", src);
-		model_check_same(&P, &M, src, "Adagrad memory");
-		if (!st.t)
-			eprintf("%s: no \"state\" frame: not a checkpoint", src);
-		if (get_i64(&st, "T", src) != o->T || get_i64(&st, "B", src) != o->B)
-			eprintf("%s: checkpoint was made with -T %lld -B %lld",
-				src, (long long)get_i64(&st, "T", src),
-				(long long)get_i64(&st, "B", src));
-		s->iter = get_i64(&st, "iter", src);
-		s->pos = get_i64(&st, "pos", src);
-		s->ntrain = get_i64(&st, "ntrain", src);
-		struct ts_tensor *sm = ts_frame_find(&st, "smooth");
-		struct ts_tensor *h = ts_frame_find(&st, "h");
-		struct ts_tensor *rs = ts_frame_find(&st, "rng");
-		if (!sm || sm->dtype != TS_F64 || sm->count != 1)
-			eprintf("%s: frame 'state': no f64 scalar 'smooth'", src);
-		if (!h || h->dtype != TS_REAL || h->rank != 2 ||
-		    h->dims[0] != (uint64_t)o->B || h->dims[1] != (uint64_t)P.H)
-			eprintf("%s: frame 'state': tensor 'h' must be %s (%d,%d)", src,
-				ts_dtype_name(TS_REAL), o->B, P.H);
-		if (!rs || rs->dtype != TS_I64 || rs->count != 4)
-			eprintf("%s: frame 'state': tensor 'rng' must be i64 (4)", src);
-		s->smooth = *(double *)sm->data;
-		memcpy(s->h, h->data, h->nbytes);
-		memcpy(s->rng.s, rs->data, sizeof s->rng.s);
+		ckpt_state(&c, s);
+		if (s->T != o->T || s->B != o->B)
+			eprintf("%s: checkpoint was made with -T %lld -B %lld", c.path,
+				(long long)s->T, (long long)s->B);
 	} else {
-		model_alloc(&M, P.V, P.H);
+		s->h = ecalloc(emul((size_t)o->B, (size_t)c.P.H, "hidden state"), sizeof *s->h);
+		rng_seed(&s->rng, o->seed);
+		s->smooth = -log(1.0 / c.P.V) * o->T;
+		s->T = o->T;
+		s->B = o->B;
 	}
-
-	struct ts_writer w;
-	ts_wopen(&w, o->ws);
-	w.flags = TS_FLAG_LIVE;
-	w.align = 64;	/* whole cache lines for the kernels, once mapped */
-	ts_write_frame(&w, "params", 1 + MODEL_NTENSORS);
-	ts_write_copy(&w, vocab);
-	model_write(&w, &P, "");
-	/* The count of updates, which adagrad -w advances and rnn-fwd -w
-	 * waits for. */
-	int64_t step = s->iter;
-	ts_write_frame(&w, "adagrad", MODEL_NTENSORS + 1);
-	model_write(&w, &M, "m");
-	ts_write_tensor(&w, "step", TS_I64, 0, NULL, &step);
-	ts_write_frame(&w, "grads", MODEL_NTENSORS);
-	model_write(&w, &G, "d");
-	/* Room for the activations, so that rnn-fwd -w hands them to rnn-bwd -w
-	 * here rather than through the pipe. */
-	size_t TB = (size_t)o->T * (size_t)o->B, big = P.V > P.H ? P.V : P.H;
-	real *zero = ecalloc(emul(TB, big, "activations"), sizeof *zero);
-	uint64_t hsd[3] = { (uint64_t)o->T, (uint64_t)o->B, (uint64_t)P.H };
-	uint64_t psd[3] = { (uint64_t)o->T, (uint64_t)o->B, (uint64_t)P.V };
-	ts_write_frame(&w, "forward", 2);
-	ts_write_tensor(&w, "hs", TS_REAL, 3, hsd, zero);
-	ts_write_tensor(&w, "ps", TS_REAL, 3, psd, zero);
-	free(zero);
-	ts_wclose(&w);
-	if (!o->resume)
-		model_free(&M);
-	model_free(&G);
-	ts_frame_free(&params);
-	ts_frame_free(&mem);
-	ts_frame_free(&st);
+	ws_create(o->ws, c.vocab, &c.P, &c.M, s->iter, o->T, o->B);
+	ckpt_free(&c);
 }
 
 /* Keep only the lines of the loss log up to iteration iter, so a resumed run
@@ -342,7 +230,7 @@ struct pace {
 	long long first;	/* iteration at the start */
 };
 
-static void progress(const struct opts *o, const struct state *s, double loss,
+static void progress(const struct opts *o, const struct ckpt_state *s, double loss,
 		     double val, struct pace *p)
 {
 	double t = now();
@@ -386,7 +274,7 @@ struct loop {
 	struct ts_reader in;
 	long long sent;		/* windows sent (state.iter of them are back) */
 	int ahead;		/* windows that may be out at once */
-	int ahead_max;		/* -a */
+	int ahead_max;		/* -q */
 	int send_h0;		/* the next window carries h0 (else rnn-fwd's) */
 	size_t back_bytes;	/* the largest step frame back so far */
 	int out_flags;		/* stdout's file status flags at the start */
@@ -435,7 +323,7 @@ static void loop_close(struct loop *lp)
 
 /* Size the loop once the first step is back (so every stage has its ends
  * open): as many windows out at once as the pipe back holds steps twice
- * over, so adagrad never waits to write one, at most -a; and a small
+ * over, so adagrad never waits to write one, at most -q; and a small
  * pipe to rnn-fwd, so that feed, blocked on it, wakes once per few windows
  * rather than once per step that comes back. Not reading a pipe, the loop
  * stays synchronous. */
@@ -462,7 +350,7 @@ static void loop_size(struct loop *lp)
  * would reach the end of the slice sends the position back to the start
  * and the hidden state to zeros. Only then, and for the first window, does
  * the frame carry h0: otherwise rnn-fwd starts from the last window's hT. */
-static void send_window(struct loop *lp, struct state *s)
+static void send_window(struct loop *lp, struct ckpt_state *s)
 {
 	const real *h0 = lp->send_h0 ? s->h : NULL;
 	if ((uint64_t)s->pos + (uint64_t)lp->T + 1 >= lp->L) {
@@ -473,12 +361,12 @@ static void send_window(struct loop *lp, struct state *s)
 	const uint64_t xdims[2] = { (uint64_t)lp->T, (uint64_t)lp->B };
 	const uint64_t hdims[2] = { (uint64_t)lp->B, (uint64_t)lp->H };
 	int64_t step = lp->sent;
-	ts_write_frame(&lp->out, "window", h0 ? 4 : 3);
+	ts_write_frame(&lp->out, WS_WINDOW, h0 ? 4 : 3);
 	ts_write_tensor(&lp->out, "x", TS_I32, 2, xdims, lp->x);
 	ts_write_tensor(&lp->out, "y", TS_I32, 2, xdims, lp->y);
 	if (h0)
 		ts_write_tensor(&lp->out, "h0", TS_REAL, 2, hdims, h0);
-	ts_write_tensor(&lp->out, "step", TS_I64, 0, NULL, &step);
+	ts_write_tensor(&lp->out, WS_STEP, TS_I64, 0, NULL, &step);
 	lp->send_h0 = 0;
 	s->pos += lp->T;
 	lp->sent++;
@@ -487,25 +375,20 @@ static void send_window(struct loop *lp, struct state *s)
 /* Read the step that comes back for window s->iter and account for it: the
  * loss (which must be finite), the hidden state, the smoothed loss and the
  * log line. Returns the window's loss, the mean over the B sequences. */
-static double take_step(struct loop *lp, struct state *s, FILE *log)
+static double take_step(struct loop *lp, struct ckpt_state *s, FILE *log)
 {
 	struct ts_frame f;
 	uint64_t at = lp->in.off;
 	if (!ts_read_frame(&lp->in, &f))
 		eprintf("<stdin>: the loop closed before iteration %lld came back",
 			s->iter + 1);
-	struct ts_tensor *tl = ts_frame_find(&f, "loss");
-	struct ts_tensor *th = ts_frame_find(&f, "hT");
-	if (get_i64(&f, "step", "<stdin>") != s->iter)
+	int64_t step = tsf_i64(&f, WS_STEP, "<stdin>");
+	if (step != s->iter)
 		eprintf("<stdin>: step %lld came back when %lld was expected",
-			(long long)get_i64(&f, "step", "<stdin>"), s->iter);
-	if (!tl || tl->dtype != TS_REAL || tl->count != (uint64_t)lp->B)
-		eprintf("<stdin>: frame '%s': tensor 'loss' must be %s (%d)",
-			f.name, ts_dtype_name(TS_REAL), lp->B);
-	if (!th || th->dtype != TS_REAL ||
-	    th->count != (uint64_t)lp->B * (uint64_t)lp->H)
-		eprintf("<stdin>: frame '%s': tensor 'hT' must be %s (%d,%d)",
-			f.name, ts_dtype_name(TS_REAL), lp->B, lp->H);
+			(long long)step, (long long)s->iter);
+	const uint64_t ld[1] = { (uint64_t)lp->B }, hd[2] = { (uint64_t)lp->B, (uint64_t)lp->H };
+	struct ts_tensor *tl = tsf_need_shaped(&f, "loss", TS_REAL, 1, ld, "<stdin>");
+	struct ts_tensor *th = tsf_need_shaped(&f, "hT", TS_REAL, 2, hd, "<stdin>");
 	double loss = 0;
 	for (int b = 0; b < lp->B; b++)
 		loss += ((real *)tl->data)[b];
@@ -533,15 +416,14 @@ static void parse(struct opts *o, int argc, char **argv)
 	*o = (struct opts){ .T = 25, .B = 1, .ahead = AHEAD, .ckpt_every = 1000, .sample_every = 1000,
 			    .val_every = 1000, .sample_len = 200, .val_max = 100000,
 			    .seed = 1 };
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (is_help(argv[i]))
-			help();
+	if (argc > 1 && is_help(argv[1]))
+		help();
 	int c;
-	while ((c = getopt(argc, argv, "T:B:a:n:k:o:L:S:N:v:e:E:p:s:i:r:w:")) != -1) {
+	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:S:N:v:e:E:p:s:i:r:w:")) != -1) {
 		switch (c) {
 		case 'T': o->T = (int)estrtonum(optarg, 1, 1 << 16, "-T"); break;
 		case 'B': o->B = (int)estrtonum(optarg, 1, 1 << 16, "-B"); break;
-		case 'a': o->ahead = (int)estrtonum(optarg, 1, AHEAD_MAX, "-a"); break;
+		case 'q': o->ahead = (int)estrtonum(optarg, 1, AHEAD_MAX, "-q"); break;
 		case 'n': o->iters = estrtonum(optarg, 0, 1LL << 62, "-n"); break;
 		case 'k': o->ckpt_every = estrtonum(optarg, 1, 1LL << 62, "-k"); break;
 		case 'o': o->ckpt = optarg; break;
@@ -571,7 +453,7 @@ static void parse(struct opts *o, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct opts o;
-	struct state s = { 0 };
+	struct ckpt_state s = { 0 };
 	int V, H;
 
 	setprog(argv[0]);
@@ -597,8 +479,8 @@ int main(int argc, char **argv)
 	struct rnn_params P;
 	struct vocab vocab;
 	ts_map_open(&ws, o.ws, 0);
-	model_from_map(&P, &ws, "params", "");
-	vocab_from_tensor(&vocab, ts_map_find(&ws, "params", "vocab"), o.ws);
+	model_from_map(&P, &ws, WS_PARAMS, "");
+	vocab_from_tensor(&vocab, ts_map_find(&ws, WS_PARAMS, WS_VOCAB), o.ws);
 
 	if (o.log)
 		trim_log(o.log, s.iter);
@@ -642,7 +524,7 @@ int main(int argc, char **argv)
 			/* The log holds every iteration the checkpoint has. */
 			if (log && fflush(log))
 				eprintf("%s: write error:", o.log);
-			checkpoint(&o, &ws, &s, H);
+			checkpoint(&o, &ws, &s);
 			last_ckpt = s.iter;
 		}
 		if (o.sample_every && s.iter % o.sample_every == 0)
@@ -653,7 +535,7 @@ int main(int argc, char **argv)
 		progress(&o, &s, loss, val, &pace);
 	}
 	if (last_ckpt != s.iter)
-		checkpoint(&o, &ws, &s, H);
+		checkpoint(&o, &ws, &s);
 	if (log && (fflush(log) || ferror(log) || fclose(log)))
 		eprintf("%s: write error:", o.log);
 	loop_close(&lp);

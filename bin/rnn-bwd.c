@@ -18,6 +18,8 @@
 #include "model.h"
 #include "rnn.h"
 #include "ts.h"
+#include "tsframe.h"
+#include "workspace.h"
 
 static void usage(void)
 {
@@ -60,8 +62,8 @@ static void *reserve(void *p, size_t *cap, size_t n)
 int main(int argc, char **argv)
 {
 	static const char *const consumed[] = { "x", "y", "h0", "hs", "ps", NULL };
-	struct model_src src = { 0 };
-	int c, model = 0, workspace = 0;
+	struct ws_src src = { 0 };
+	int c;
 	real clip = 5;
 
 	setprog(argv[0]);
@@ -72,23 +74,15 @@ int main(int argc, char **argv)
 		case 'c':
 			clip = (real)estrtod(optarg, 0, 1e30, "-c");
 			break;
-		case 'm':
-		case 'w':
-			if (src.path)
-				usage();
-			src.path = optarg;
-			model = c == 'm';
-			workspace = c == 'w';
-			break;
 		default:
-			usage();
+			if (ws_src_opt(&src, c, optarg))
+				usage();
 		}
 	}
 	if (argc - optind > 1)
 		usage();
-	src.writable = workspace;
-	if (model)
-		model_src_map(&src);
+	ws_src_start(&src);
+	const int workspace = src.writable;
 
 	struct ts_reader r;
 	struct ts_writer w;
@@ -99,34 +93,27 @@ int main(int argc, char **argv)
 	while (ts_read_frame(&r, &f)) {
 		struct rnn_params P, G;
 		struct model_window win;
-		model_src_params(&src, &P, &f, r.path);
+		ws_src_params(&src, &P, &f, r.path);
 		model_window(&win, &f, &P, r.path);
 		if (!win.h0)
-			model_need(&f, "h0", r.path);	/* dies: dWhh needs it */
+			tsf_need(&f, "h0", r.path);	/* dies: dWhh needs it */
 		uint64_t T = (uint64_t)win.T, B = (uint64_t)win.B;
 		uint64_t H = (uint64_t)P.H, V = (uint64_t)P.V;
 		const uint64_t hsd[3] = { T, B, H }, psd[3] = { T, B, V };
 		/* The activations travel in the frame, or, when rnn-fwd -w
 		 * left them in the workspace, stay there. */
-		const real *hs = model_src_scratch(&src, "forward", "hs", 3, hsd);
-		const real *ps = model_src_scratch(&src, "forward", "ps", 3, psd);
+		const real *hs = ws_src_scratch(&src, WS_FORWARD, WS_HS, 3, hsd);
+		const real *ps = ws_src_scratch(&src, WS_FORWARD, WS_PS, 3, psd);
 		if (ts_frame_find(&f, "hs") || !hs || !ps) {
-			struct ts_tensor *ths = model_need(&f, "hs", r.path);
-			struct ts_tensor *tps = model_need(&f, "ps", r.path);
-			model_expect(ths, TS_REAL, 3, hsd, r.path);
-			model_expect(tps, TS_REAL, 3, psd, r.path);
-			hs = ths->data;
-			ps = tps->data;
+			hs = tsf_need_shaped(&f, WS_HS, TS_REAL, 3, hsd, r.path)->data;
+			ps = tsf_need_shaped(&f, WS_PS, TS_REAL, 3, psd, r.path)->data;
 		}
 
 		if (workspace) {
 			/* The workspace is mapped by now; its gradients are
 			 * found once, written in place every frame. */
-			if (!k.G.Wxh) {
-				if (!model_from_map(&k.G, &src.map, "grads", "d"))
-					eprintf("%s: frame 'grads': no tensor 'dWxh'", src.path);
-				model_check_same(&P, &k.G, src.path, "frame 'grads'");
-			}
+			if (!k.G.Wxh)
+				ws_src_find(&src, &k.G, WS_GRADS, WS_GRAD_PREFIX);
 			G = k.G;
 		} else {
 			if (k.G.V != P.V || k.G.H != P.H) {
@@ -148,16 +135,16 @@ int main(int argc, char **argv)
 			[MODEL_NTENSORS] = { .name = "dh0", .dtype = TS_REAL, .rank = 2,
 					     .dims = { B, H }, .data = k.dh0 },
 		};
-		model_tensors(out, &G, "d");
+		model_tensors(out, &G, WS_GRAD_PREFIX);
 		if (workspace)
-			model_write_pass(&w, "grads", &f, consumed, out + MODEL_NTENSORS, 1);
+			tsf_write_pass(&w, WS_GRADS, &f, consumed, out + MODEL_NTENSORS, 1);
 		else
-			model_write_pass(&w, "grads", &f, consumed, out, MODEL_NTENSORS + 1);
+			tsf_write_pass(&w, WS_GRADS, &f, consumed, out, MODEL_NTENSORS + 1);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
-	model_src_close(&src);
+	ws_src_close(&src);
 	if (!workspace)
 		model_free(&k.G);
 	free(k.dh0);
