@@ -9,14 +9,16 @@
  * Windows go out ahead of the steps that come back (rnn-fwd -w waits for
  * each window's parameters in the workspace), so the loop's critical path is
  * rnn-fwd, rnn-bwd, adagrad and feed runs only now and then. It stops
- * sending, and waits for every step to come back, before it checkpoints,
- * samples or validates: then the loop is idle and the workspace still.
+ * sending, and waits for every step to come back, before it samples,
+ * validates or checkpoints: then the loop is idle and the workspace still.
  *
  * It creates the workspace the stages share (parameters, Adagrad memory,
  * gradients), carries the hidden state from window to window, keeps the
  * smoothed loss, logs every iteration, prints progress, samples text,
  * measures held-out bits per character and writes checkpoints from which a
- * run resumes exactly. See formats/model.md and pipelines/train.
+ * run resumes exactly, with the settings it was made with. SIGINT or
+ * SIGTERM stops it after the steps already out, with a checkpoint. See
+ * formats/model.md and pipelines/train.
  *
  * Legend: V vocab, H hidden, T steps per window, B sequences side by side. */
 #define _GNU_SOURCE	/* F_SETPIPE_SZ */
@@ -25,6 +27,8 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +56,9 @@ enum {
 	AHEAD_MAX = 4096
 };
 
+/* Options that a resumed run takes from its checkpoint unless given. */
+enum { GIVEN_T = 1, GIVEN_B = 2, GIVEN_V = 4, GIVEN_S = 8 };
+
 struct opts {
 	int T, B;
 	int ahead;		/* at most this many windows out at once */
@@ -59,43 +66,59 @@ struct opts {
 	long long ckpt_every, sample_every, val_every, progress_every;
 	long long sample_len, val_max;
 	double valfrac;
+	const char *valfrac_arg;	/* as given */
 	unsigned long long seed;
-	const char *init, *resume, *ckpt, *ws, *log, *corpus;
+	const char *init, *resume, *ckpt, *ws, *log, *vlog, *best, *corpus;
+	int check;		/* -K: check the options (and checkpoint), print */
+	unsigned given;		/* GIVEN_* */
+	struct ckpt_settings extra;	/* -x NAME=VALUE */
 };
+
+/* The signal that asked the run to stop (SIGINT, SIGTERM), or 0. */
+static volatile sig_atomic_t stop_signal;
 
 static void usage(void)
 {
 	fputs("usage: feed [-T steps] [-B batch] [-q ahead] [-n iters] [-k every] [-o ckpt]\n"
-	      "            [-L log] [-S every] [-N chars] [-v frac] [-e every]\n"
-	      "            [-E chars] [-p every] [-s seed] (-i MODEL | -r CKPT)\n"
-	      "            -w WORKSPACE CORPUS\n", stderr);
+	      "            [-L log] [-V vallog] [-b best] [-S every] [-N chars] [-v frac]\n"
+	      "            [-e every] [-E chars] [-p every] [-s seed] [-x name=value]\n"
+	      "            (-i MODEL | -r CKPT) -w WORKSPACE CORPUS\n"
+	      "       feed -K [options] [-r CKPT]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
 static void help(void)
 {
 	puts("usage: feed [options] (-i MODEL | -r CKPT) -w WORKSPACE CORPUS\n"
+	     "       feed -K [options] [-r CKPT]\n"
 	     "The data stage of the training loop (see pipelines/train): writes one\n"
 	     "\"window\" frame per iteration on stdout, reads the \"step\" frame that\n"
 	     "comes back round the loop on stdin.\n"
 	     "  -i MODEL      start from a model (rnn-init)\n"
-	     "  -r CKPT       resume from a checkpoint, exactly\n"
+	     "  -r CKPT       resume from a checkpoint, exactly, with its settings;\n"
+	     "                -T, -B, -v, -s, -x given must agree with them\n"
 	     "  -w FILE       workspace to create, shared with rnn-fwd/rnn-bwd/adagrad -w\n"
 	     "  -T N          steps per window (25)\n"
 	     "  -B N          sequences trained side by side (1)\n"
 	     "  -q N          at most N windows queued ahead of the steps back (64;\n"
 	     "                1: one at a time)\n"
-	     "  -n N          stop after iteration N (0: run until stopped; default 0)\n"
+	     "  -n N          stop after iteration N (0: run until stopped; default 0);\n"
+	     "                with -r, N must be past the checkpoint's iteration\n"
 	     "  -o FILE       checkpoint file (default: the -r file, else none)\n"
 	     "  -k N          checkpoint every N iterations (1000); always at the end\n"
 	     "  -L FILE       loss log, one line per iteration: iter loss smooth\n"
+	     "  -V FILE       held-out log, one line per measurement: iter bpc\n"
+	     "  -b FILE       checkpoint with the lowest held-out bpc so far\n"
 	     "  -S N          sample every N iterations to stderr (1000; 0: never)\n"
 	     "  -N N          characters per sample (200)\n"
 	     "  -v F          hold out the last fraction F of the corpus (0)\n"
 	     "  -e N          measure held-out bits per character every N (1000)\n"
 	     "  -E N          at most N held-out characters per measurement (100000)\n"
 	     "  -p N          progress line every N iterations (0: every second)\n"
-	     "  -s N          seed for sampling (1)");
+	     "  -s N          seed for sampling (1)\n"
+	     "  -x NAME=VAL   record a setting of the other stages in the checkpoint\n"
+	     "  -K            only check the options (with -r, against the checkpoint)\n"
+	     "                and print the checkpoint's settings and iteration");
 	efshut_stdout();
 }
 
@@ -114,73 +137,215 @@ static int all_finite(const real *a, size_t n)
 	return 1;
 }
 
-/* Parameters, memory and state to a checkpoint file, atomically; refuses
+/* A log file (loss.log, val.log) written line by line; every write checked. */
+struct logf {
+	FILE *f;		/* NULL: no log */
+	const char *path;
+};
+
+static void log_line(struct logf *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(struct logf *l, const char *fmt, ...)
+{
+	if (!l->f)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vfprintf(l->f, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		eprintf("%s: write error:", l->path);
+}
+
+/* Everything written so far reaches the file, or die. */
+static void log_flush(struct logf *l)
+{
+	if (l->f && (fflush(l->f) || ferror(l->f)))
+		eprintf("%s: write error:", l->path);
+}
+
+static void log_close(struct logf *l)
+{
+	log_flush(l);
+	if (l->f && fclose(l->f))
+		eprintf("%s: write error:", l->path);
+	l->f = NULL;
+}
+
+/* Keep only the lines of log path up to iteration iter (a line of iter
+ * itself only if every is 0 or divides iter), so that a resumed run
+ * continues the log as if it had never stopped; then open it to append. */
+static void log_open(struct logf *l, const char *path, long long iter, long long every)
+{
+	l->path = path;
+	l->f = NULL;
+	if (!path)
+		return;
+	FILE *in = fopen(path, "r");
+	if (in) {
+		struct afile a;
+		afile_open(&a, path);
+		FILE *out = fdopen(a.fd, "w");
+		if (!out)
+			eprintf("%s:", a.tmp);
+		/* A line cut short by a kill has no newline: it is dropped too. */
+		char line[256];
+		while (fgets(line, sizeof line, in)) {
+			long long it = strtoll(line, NULL, 10);
+			if (!strchr(line, '\n') || it > iter ||
+			    (it == iter && every && iter % every))
+				break;
+			if (fputs(line, out) == EOF)
+				break;
+		}
+		fclose(in);
+		if (fflush(out) || ferror(out) || fclose(out))
+			eprintf("%s: write error:", path);
+		a.fd = -1;	/* closed with out */
+		afile_commit(&a, 0);
+	}
+	if (!(l->f = fopen(path, "a")))
+		eprintf("%s:", path);
+}
+
+/* A checkpoint of the last good iteration is on disk at -o (or none). */
+static int have_ckpt;
+
+/* Parameters, memory and state to checkpoint file path, atomically; refuses
  * (and dies, leaving the last good checkpoint) if parameters went bad. */
-static void checkpoint(const struct opts *o, const struct ts_map *ws,
-		       const struct ckpt_state *s)
+static void checkpoint(const char *path, const struct ts_map *ws, const struct ckpt_state *s)
 {
 	struct rnn_params P, M;
 	model_from_map(&P, ws, WS_PARAMS, "");
 	model_from_map(&M, ws, WS_MEMORY, WS_MEM_PREFIX);
 	if (!all_finite(P.Wxh, rnn_nparams(P.V, P.H)))
-		eprintf("parameters are not finite after iteration %lld; "
-			"stopped, the last good checkpoint is kept", (long long)s->iter);
-	if (o->ckpt)
-		ckpt_write(o->ckpt, ts_map_find(ws, WS_PARAMS, WS_VOCAB), &P, &M, s);
+		eprintf("parameters are not finite after iteration %lld; stopped, %s",
+			s->iter, have_ckpt ? "the last good checkpoint is kept" :
+			"and no checkpoint was written");
+	if (path)
+		ckpt_write(path, ts_map_find(ws, WS_PARAMS, WS_VOCAB), &P, &M, s);
 }
 
-/* Read the source model (-i) or checkpoint (-r) and write the workspace.
- * Returns V, H; fills s from a checkpoint's state, or starts it afresh. */
-static void make_workspace(const struct opts *o, struct ckpt_state *s, int *V, int *H)
+/* Die (a usage error) if option opt, given (as arg), disagrees with the
+ * checkpoint's setting name, compared as numbers. Returns the checkpoint's
+ * value, or NULL if it has none. */
+static const char *agree(const struct ckpt_state *s, const char *name, const char *opt,
+			 const char *arg, int given, const char *path)
 {
-	struct ckpt c;
-	ckpt_read(&c, o->resume ? o->resume : o->init, o->resume != NULL);
-	*V = c.P.V;
-	*H = c.P.H;
+	const char *v = ckpt_get(&s->set, name);
+	if (v && given && strtod(v, NULL) != strtod(arg, NULL))
+		uprintf("%s %s: the checkpoint %s was made with %s %s", opt, arg, path, opt, v);
+	return v;
+}
+
+/* A resumed run's options from the checkpoint's state and settings: those
+ * not given are taken from it, those given must agree. */
+static void resume_settings(struct opts *o, const struct ckpt_state *s)
+{
+	const char *path = o->resume, *v;
+	if ((o->given & GIVEN_T) && o->T != s->T)
+		uprintf("-T %d: the checkpoint %s was made with -T %lld", o->T, path, s->T);
+	if ((o->given & GIVEN_B) && o->B != s->B)
+		uprintf("-B %d: the checkpoint %s was made with -B %lld", o->B, path, s->B);
+	o->T = (int)s->T;
+	o->B = (int)s->B;
+	if ((v = agree(s, "valfrac", "-v", o->valfrac_arg, o->given & GIVEN_V, path))) {
+		o->valfrac = strtod(v, NULL);
+		o->valfrac_arg = v;
+	}
+	if ((v = ckpt_get(&s->set, "seed"))) {
+		if ((o->given & GIVEN_S) && strtoull(v, NULL, 10) != o->seed)
+			uprintf("-s %llu: the checkpoint %s was made with -s %s", o->seed, path, v);
+		o->seed = strtoull(v, NULL, 10);
+	}
+	if (!(o->valfrac >= 0 && o->valfrac <= 0.99))
+		eprintf("%s: frame '%s': valfrac %s out of range [0, 0.99]", path,
+			CKPT_SETTINGS, v);
+	for (int i = 0; i < o->extra.n; i++)
+		if ((v = ckpt_get(&s->set, o->extra.name[i])) && strcmp(v, o->extra.value[i]))
+			uprintf("-x %s=%s: the checkpoint %s was made with %s=%s",
+				o->extra.name[i], o->extra.value[i], path, o->extra.name[i], v);
+	if (o->iters && o->iters <= s->iter)
+		uprintf("-n %lld: the checkpoint %s is at iteration %lld already", o->iters,
+			path, s->iter);
+}
+
+/* The settings of this run into s->set: the checkpoint's (if resumed),
+ * then those of -x, then feed's own. */
+static void record_settings(const struct opts *o, struct ckpt_state *s, int H)
+{
+	char v[CKPT_MAX_VALUE + 1];
+	for (int i = 0; i < o->extra.n; i++)
+		ckpt_set(&s->set, o->extra.name[i], o->extra.value[i], "-x");
+	snprintf(v, sizeof v, "%d", H);
+	ckpt_set(&s->set, "H", v, "H");
+	snprintf(v, sizeof v, "%d", o->T);
+	ckpt_set(&s->set, "T", v, "-T");
+	snprintf(v, sizeof v, "%d", o->B);
+	ckpt_set(&s->set, "B", v, "-B");
+	snprintf(v, sizeof v, "%llu", o->seed);
+	ckpt_set(&s->set, "seed", v, "-s");
+	snprintf(v, sizeof v, "%s", o->valfrac_arg);
+	ckpt_set(&s->set, "valfrac", v, "-v");
+	ckpt_set(&s->set, "real", ts_dtype_name(TS_REAL), "real");
+}
+
+/* The run's state: a checkpoint's (-r), or a fresh one (-i). */
+static void start_state(struct opts *o, const struct ckpt *c, struct ckpt_state *s)
+{
 	if (o->resume) {
-		ckpt_state(&c, s);
-		if (s->T != o->T || s->B != o->B)
-			eprintf("%s: checkpoint was made with -T %lld -B %lld", c.path,
-				(long long)s->T, (long long)s->B);
+		ckpt_state(c, s);
+		resume_settings(o, s);
+		have_ckpt = o->ckpt && strcmp(o->ckpt, o->resume) == 0;
 	} else {
-		s->h = ecalloc(emul((size_t)o->B, (size_t)c.P.H, "hidden state"), sizeof *s->h);
+		memset(s, 0, sizeof *s);
+		s->h = ecalloc(emul((size_t)o->B, (size_t)c->P.H, "hidden state"), sizeof *s->h);
 		rng_seed(&s->rng, o->seed);
-		s->smooth = -log(1.0 / c.P.V) * o->T;
+		s->smooth = -log(1.0 / c->P.V) * o->T;
 		s->T = o->T;
 		s->B = o->B;
+		s->val = s->best = -1;
 	}
-	ws_create(o->ws, c.vocab, &c.P, &c.M, s->iter, o->T, o->B);
-	ckpt_free(&c);
+	record_settings(o, s, c->P.H);
 }
 
-/* Keep only the lines of the loss log up to iteration iter, so a resumed run
- * continues the log as if it had never stopped. */
-static void trim_log(const char *path, long long iter)
+/* -K: the settings and iteration, one "name value" line each, on stdout. */
+static void print_settings(const struct ckpt_state *s)
 {
-	FILE *in = fopen(path, "r");
-	if (!in)
-		return;
-	struct afile a;
-	afile_open(&a, path);
-	FILE *out = fdopen(a.fd, "w");
-	if (!out)
-		eprintf("%s:", a.tmp);
-	/* A line cut short by a kill has no newline: it is dropped too. */
-	char line[256];
-	while (fgets(line, sizeof line, in)) {
-		if (!strchr(line, '\n') || strtoll(line, NULL, 10) > iter)
-			break;
-		fputs(line, out);
-	}
-	fclose(in);
-	if (fflush(out) || ferror(out) || fclose(out))
-		eprintf("%s: write error:", path);
-	a.fd = -1;	/* closed with out */
-	afile_commit(&a, 0);
+	for (int i = 0; i < s->set.n; i++)
+		printf("%s %s\n", s->set.name[i], s->set.value[i]);
+	printf("iter %lld\n", s->iter);
+	efshut_stdout();
 }
 
-/* Print n characters sampled from the model, starting from hidden state h
- * (copied) and input x, to stderr. */
+/* The training text and how it is cut (formats/model.md, THE SCHEDULE). */
+struct data {
+	struct corpus corpus;
+	uint64_t ntrain;	/* the first ntrain characters train */
+	uint64_t nval;		/* held-out characters measured (at most -E) */
+	uint64_t L;		/* characters in each sequence's slice */
+};
+
+/* Open the corpus and check it, and a resumed state, against the options. */
+static void open_data(struct data *d, const struct opts *o, struct ckpt_state *s, int V)
+{
+	corpus_open(&d->corpus, o->corpus, V);
+	d->nval = (uint64_t)((double)d->corpus.n * o->valfrac);
+	d->ntrain = d->corpus.n - d->nval;
+	if (o->resume && (uint64_t)s->ntrain != d->ntrain)
+		eprintf("%s: checkpoint trained on %lld characters, this corpus gives %llu",
+			o->resume, s->ntrain, (unsigned long long)d->ntrain);
+	s->ntrain = (long long)d->ntrain;
+	d->L = d->ntrain / (uint64_t)o->B;
+	if (d->L < (uint64_t)o->T + 2)
+		eprintf("%s: %llu training characters are too few for %d sequences of "
+			"windows of %d", o->corpus, (unsigned long long)d->ntrain, o->B, o->T);
+	if ((uint64_t)s->pos >= d->L)
+		eprintf("%s: frame '%s': pos %lld out of range [0, %llu)", o->resume,
+			CKPT_STATE, s->pos, (unsigned long long)d->L);
+	if (d->nval > (uint64_t)o->val_max)
+		d->nval = (uint64_t)o->val_max;
+}
+
 static void sample_text(const struct rnn_params *P, const struct vocab *v,
 			const real *h0, int x, long long n, struct rng *rng, long long iter)
 {
@@ -197,9 +362,6 @@ static void sample_text(const struct rnn_params *P, const struct vocab *v,
 	free(h);
 	free(scratch);
 }
-
-/* Bits per character of the held-out text [start, start + n), from a zero
- * hidden state. */
 static double validate(const struct rnn_params *P, const struct corpus *c,
 		       uint64_t start, uint64_t n)
 {
@@ -375,7 +537,7 @@ static void send_window(struct loop *lp, struct ckpt_state *s)
 /* Read the step that comes back for window s->iter and account for it: the
  * loss (which must be finite), the hidden state, the smoothed loss and the
  * log line. Returns the window's loss, the mean over the B sequences. */
-static double take_step(struct loop *lp, struct ckpt_state *s, FILE *log)
+static double take_step(struct loop *lp, struct ckpt_state *s, struct logf *log)
 {
 	struct ts_frame f;
 	uint64_t at = lp->in.off;
@@ -385,24 +547,25 @@ static double take_step(struct loop *lp, struct ckpt_state *s, FILE *log)
 	int64_t step = tsf_i64(&f, WS_STEP, "<stdin>");
 	if (step != s->iter)
 		eprintf("<stdin>: step %lld came back when %lld was expected",
-			(long long)step, (long long)s->iter);
+			(long long)step, s->iter);
 	const uint64_t ld[1] = { (uint64_t)lp->B }, hd[2] = { (uint64_t)lp->B, (uint64_t)lp->H };
-	struct ts_tensor *tl = tsf_need_shaped(&f, "loss", TS_REAL, 1, ld, "<stdin>");
-	struct ts_tensor *th = tsf_need_shaped(&f, "hT", TS_REAL, 2, hd, "<stdin>");
+	const struct ts_tensor *tl = tsf_need_shaped(&f, "loss", TS_REAL, 1, ld, "<stdin>");
+	const struct ts_tensor *th = tsf_need_shaped(&f, "hT", TS_REAL, 2, hd, "<stdin>");
 	double loss = 0;
 	for (int b = 0; b < lp->B; b++)
 		loss += ((real *)tl->data)[b];
 	loss /= lp->B;
 	if (!isfinite(loss))
-		eprintf("loss is %s at iteration %lld; stopped, the last good "
-			"checkpoint is kept", isnan(loss) ? "NaN" : "infinite", s->iter + 1);
+		eprintf("loss is %s at iteration %lld; stopped, %s",
+			isnan(loss) ? "NaN" : "infinite", s->iter + 1,
+			have_ckpt ? "the last good checkpoint is kept" :
+			"and no checkpoint was written");
 	memcpy(s->h, th->data, th->nbytes);
 	ts_frame_free(&f);
 
 	s->smooth = s->smooth * 0.999 + loss * 0.001;
 	s->iter++;
-	if (log)
-		fprintf(log, "%lld %.6f %.6f\n", s->iter, loss, s->smooth);
+	log_line(log, "%lld %.17g %.17g\n", s->iter, loss, s->smooth);
 	size_t bytes = (size_t)(lp->in.off - at);
 	if (bytes > lp->back_bytes) {
 		lp->back_bytes = bytes;
@@ -411,144 +574,262 @@ static double take_step(struct loop *lp, struct ckpt_state *s, FILE *log)
 	return loss;
 }
 
+/* -x NAME=VALUE into o->extra; feed's own settings cannot be given so. */
+static void extra_setting(struct opts *o, const char *arg)
+{
+	static const char *const own[] = { "H", "T", "B", "seed", "valfrac", "real" };
+	const char *eq = strchr(arg, '=');
+	char name[TS_MAX_NAME + 1];
+	if (!eq || eq == arg || (size_t)(eq - arg) > TS_MAX_NAME)
+		uprintf("-x: '%s' is not NAME=VALUE", arg);
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = 0;
+	for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+		if (strcmp(name, own[i]) == 0)
+			uprintf("-x: %s is feed's own setting", name);
+	ckpt_set(&o->extra, name, eq + 1, "-x");
+}
+
+/* One option c with argument arg into o. */
+static void option(struct opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'T': o->T = (int)estrtonum(arg, 1, 1 << 16, "-T"); o->given |= GIVEN_T; break;
+	case 'B': o->B = (int)estrtonum(arg, 1, 1 << 16, "-B"); o->given |= GIVEN_B; break;
+	case 'q': o->ahead = (int)estrtonum(arg, 1, AHEAD_MAX, "-q"); break;
+	case 'n': o->iters = estrtonum(arg, 0, 1LL << 62, "-n"); break;
+	case 'k': o->ckpt_every = estrtonum(arg, 1, 1LL << 62, "-k"); break;
+	case 'o': o->ckpt = arg; break;
+	case 'L': o->log = arg; break;
+	case 'V': o->vlog = arg; break;
+	case 'b': o->best = arg; break;
+	case 'S': o->sample_every = estrtonum(arg, 0, 1LL << 62, "-S"); break;
+	case 'N': o->sample_len = estrtonum(arg, 0, 1LL << 40, "-N"); break;
+	case 'v': o->valfrac = estrtod(arg, 0, 0.99, "-v"); o->valfrac_arg = arg;
+		  o->given |= GIVEN_V; break;
+	case 'e': o->val_every = estrtonum(arg, 1, 1LL << 62, "-e"); break;
+	case 'E': o->val_max = estrtonum(arg, 2, 1LL << 62, "-E"); break;
+	case 'p': o->progress_every = estrtonum(arg, 0, 1LL << 62, "-p"); break;
+	case 's': o->seed = (unsigned long long)estrtonum(arg, 0, 1LL << 62, "-s");
+		  o->given |= GIVEN_S; break;
+	case 'x': extra_setting(o, arg); break;
+	case 'i': o->init = arg; break;
+	case 'r': o->resume = arg; break;
+	case 'w': o->ws = arg; break;
+	case 'K': o->check = 1; break;
+	default: usage();
+	}
+}
+
 static void parse(struct opts *o, int argc, char **argv)
 {
 	*o = (struct opts){ .T = 25, .B = 1, .ahead = AHEAD, .ckpt_every = 1000, .sample_every = 1000,
 			    .val_every = 1000, .sample_len = 200, .val_max = 100000,
-			    .seed = 1 };
+			    .seed = 1, .valfrac_arg = "0" };
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	int c;
-	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:S:N:v:e:E:p:s:i:r:w:")) != -1) {
-		switch (c) {
-		case 'T': o->T = (int)estrtonum(optarg, 1, 1 << 16, "-T"); break;
-		case 'B': o->B = (int)estrtonum(optarg, 1, 1 << 16, "-B"); break;
-		case 'q': o->ahead = (int)estrtonum(optarg, 1, AHEAD_MAX, "-q"); break;
-		case 'n': o->iters = estrtonum(optarg, 0, 1LL << 62, "-n"); break;
-		case 'k': o->ckpt_every = estrtonum(optarg, 1, 1LL << 62, "-k"); break;
-		case 'o': o->ckpt = optarg; break;
-		case 'L': o->log = optarg; break;
-		case 'S': o->sample_every = estrtonum(optarg, 0, 1LL << 62, "-S"); break;
-		case 'N': o->sample_len = estrtonum(optarg, 0, 1LL << 40, "-N"); break;
-		case 'v': o->valfrac = estrtod(optarg, 0, 0.99, "-v"); break;
-		case 'e': o->val_every = estrtonum(optarg, 1, 1LL << 62, "-e"); break;
-		case 'E': o->val_max = estrtonum(optarg, 2, 1LL << 62, "-E"); break;
-		case 'p': o->progress_every = estrtonum(optarg, 0, 1LL << 62, "-p"); break;
-		case 's': o->seed = (unsigned long long)estrtonum(optarg, 0, 1LL << 62, "-s"); break;
-		case 'i': o->init = optarg; break;
-		case 'r': o->resume = optarg; break;
-		case 'w': o->ws = optarg; break;
-		default: usage();
-		}
+	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:V:b:S:N:v:e:E:p:s:x:i:r:w:K")) != -1)
+		option(o, c, optarg);
+	if ((uint64_t)o->T * (uint64_t)o->B > (1u << 24))
+		uprintf("-T times -B is over 2^24 characters per window");
+	if (o->check) {
+		if (argc != optind || o->init)
+			usage();
+		return;
 	}
 	if (argc - optind != 1 || !o->ws || !o->init == !o->resume)
 		usage();
 	o->corpus = argv[optind];
 	if (!o->ckpt)
 		o->ckpt = o->resume;
-	if ((uint64_t)o->T * (uint64_t)o->B > (1u << 24))
-		uprintf("-T times -B is over 2^24 characters per window");
+}
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* SIGINT and SIGTERM stop the run cleanly (the loop checks stop_signal);
+ * SIGXFSZ is ignored so that a file over its size limit is a write error
+ * reported, not a silent death. */
+static void signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Everything a run works with besides its options and state. */
+struct run {
+	struct data d;
+	struct ts_map ws;
+	struct rnn_params P;	/* in the workspace */
+	struct vocab vocab;
+	struct logf log, vlog;
+	struct loop lp;
+	struct pace pace;
+	double loss;		/* the last window's */
+	long long last_ckpt;	/* iteration of the last checkpoint written */
+	long long stopped_at;	/* iteration at_stop last acted after */
+};
+
+/* Windows out, steps back, until iteration stop (sooner if a signal comes:
+ * then only the windows already out come back); a step that has come back
+ * is taken before another window goes out. */
+static void advance(const struct opts *o, struct ckpt_state *s, struct run *r,
+		    long long stop)
+{
+	struct loop *lp = &r->lp;
+	while (s->iter < stop) {
+		if (stop_signal && stop > lp->sent)
+			stop = lp->sent;
+		if (s->iter >= stop)
+			break;
+		if (lp->sent < stop && lp->sent - s->iter < lp->ahead &&
+		    (lp->sent == s->iter || !ts_rready(&lp->in))) {
+			send_window(lp, s);
+			continue;
+		}
+		r->loss = take_step(lp, s, &r->log);
+		if (s->iter < stop)
+			progress(o, s, r->loss, s->val, &r->pace);
+	}
+}
+
+/* A held-out measurement after iteration s->iter, to val.log; a scheduled
+ * one is the state's and may make a new best.t. */
+static void measure(const struct opts *o, struct ckpt_state *s, struct run *r, int scheduled)
+{
+	double bpc = validate(&r->P, &r->d.corpus, r->d.ntrain, r->d.nval);
+	log_line(&r->vlog, "%lld %.17g\n", s->iter, bpc);
+	log_flush(&r->vlog);
+	if (!scheduled) {
+		progress(o, s, r->loss, bpc, &r->pace);
+		return;
+	}
+	s->val = bpc;
+	if (s->best < 0 || bpc < s->best) {
+		s->best = bpc;
+		if (o->best)
+			checkpoint(o->best, &r->ws, s);
+	}
+}
+
+/* The loop is idle after iteration s->iter: sample, measure and checkpoint
+ * as scheduled, in that order, so a checkpoint holds the sampler's state
+ * after its iteration's sample. */
+static void at_stop(const struct opts *o, struct ckpt_state *s, struct run *r)
+{
+	if (o->sample_every && s->iter % o->sample_every == 0)
+		sample_text(&r->P, &r->vocab, s->h, r->lp.y[(size_t)(o->T - 1) * o->B],
+			    o->sample_len, &s->rng, s->iter);
+	if (r->d.nval > 1 && s->iter % o->val_every == 0)
+		measure(o, s, r, 1);
+	if (s->iter % o->ckpt_every == 0) {
+		/* The log holds every iteration the checkpoint has. */
+		log_flush(&r->log);
+		checkpoint(o->ckpt, &r->ws, s);
+		have_ckpt = o->ckpt != NULL;
+		r->last_ckpt = s->iter;
+	}
+	progress(o, s, r->loss, s->val, &r->pace);
+}
+
+/* Train to -n (or until a signal); then the last measurement and
+ * checkpoint if the schedule did not just make them. */
+static void run_loop(const struct opts *o, struct ckpt_state *s, struct run *r)
+{
+	/* A resumed run's first iteration was acted on before its checkpoint. */
+	r->last_ckpt = r->stopped_at = s->iter;
+	while (!stop_signal && (!o->iters || s->iter < o->iters)) {
+		advance(o, s, r, next_stop(o, s->iter, r->d.nval > 1));
+		if (s->iter != r->stopped_at)
+			at_stop(o, s, r);
+		r->stopped_at = s->iter;
+	}
+	if (r->d.nval > 1 && s->iter % o->val_every != 0)
+		measure(o, s, r, 0);
+	log_flush(&r->log);
+	if (r->last_ckpt != s->iter)
+		checkpoint(o->ckpt, &r->ws, s);
+}
+
+/* Map the workspace, open the logs and the loop's ends. */
+static void open_run(const struct opts *o, const struct ckpt_state *s, struct run *r, int H)
+{
+	ts_map_open(&r->ws, o->ws, 0);
+	model_from_map(&r->P, &r->ws, WS_PARAMS, "");
+	vocab_from_tensor(&r->vocab, ts_map_find(&r->ws, WS_PARAMS, WS_VOCAB), o->ws);
+	log_open(&r->log, o->log, s->iter, 0);
+	log_open(&r->vlog, o->vlog, s->iter, o->val_every);
+
+	struct loop *lp = &r->lp;
+	size_t TB = (size_t)o->T * (size_t)o->B;
+	*lp = (struct loop){ .sent = s->iter, .ahead = 1, .ahead_max = o->ahead, .send_h0 = 1,
+			     .T = o->T, .B = o->B, .H = H, .L = r->d.L };
+	lp->x = emalloc(TB * sizeof *lp->x);
+	lp->y = emalloc(TB * sizeof *lp->y);
+	lp->run = emalloc(((size_t)o->T + 1) * sizeof *lp->run);
+	lp->zeros = ecalloc((size_t)o->B * (size_t)H, sizeof *lp->zeros);
+	lp->cur = emalloc((size_t)o->B * sizeof *lp->cur);
+	for (int b = 0; b < o->B; b++)
+		cursor_init(&lp->cur[b], &r->d.corpus, CURSOR_CAP);
+	loop_open(lp);
+	r->pace = (struct pace){ .t0 = now(), .first = s->iter };
+	r->pace.tlast = r->pace.t0;
+}
+
+static void close_run(const struct opts *o, struct run *r)
+{
+	log_close(&r->log);
+	log_close(&r->vlog);
+	loop_close(&r->lp);
+	for (int b = 0; b < o->B; b++)
+		cursor_free(&r->lp.cur[b]);
+	free(r->lp.cur);
+	free(r->lp.x);
+	free(r->lp.y);
+	free(r->lp.run);
+	free(r->lp.zeros);
+	vocab_free(&r->vocab);
+	ts_map_close(&r->ws);
+	corpus_close(&r->d.corpus);
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o;
-	struct ckpt_state s = { 0 };
-	int V, H;
+	struct ckpt c;
+	struct ckpt_state s;
+	struct run r;
 
 	setprog(argv[0]);
 	parse(&o, argc, argv);
-	make_workspace(&o, &s, &V, &H);
+	signals();
+	if (o.check && !o.resume)
+		return 0;
+	/* Everything is checked before the first file is written. */
+	ckpt_read(&c, o.resume ? o.resume : o.init, o.resume != NULL);
+	start_state(&o, &c, &s);
+	if (o.check)
+		print_settings(&s);
+	int H = c.P.H;
+	open_data(&r.d, &o, &s, c.P.V);
+	ws_create(o.ws, c.vocab, &c.P, &c.M, s.iter, o.T, o.B);
+	ckpt_free(&c);
 
-	struct corpus corpus;
-	corpus_open(&corpus, o.corpus, V);
-	uint64_t nval = (uint64_t)((double)corpus.n * o.valfrac);
-	uint64_t ntrain = corpus.n - nval;
-	if (o.resume && (uint64_t)s.ntrain != ntrain)
-		eprintf("%s: checkpoint trained on %lld characters, this corpus gives %llu",
-			o.resume, s.ntrain, (unsigned long long)ntrain);
-	s.ntrain = (long long)ntrain;
-	uint64_t L = ntrain / (uint64_t)o.B;	/* each sequence's slice */
-	if (L < (uint64_t)o.T + 2)
-		eprintf("%s: %llu training characters are too few for %d sequences of "
-			"windows of %d", o.corpus, (unsigned long long)ntrain, o.B, o.T);
-	if (nval > (uint64_t)o.val_max)
-		nval = (uint64_t)o.val_max;
-
-	struct ts_map ws;
-	struct rnn_params P;
-	struct vocab vocab;
-	ts_map_open(&ws, o.ws, 0);
-	model_from_map(&P, &ws, WS_PARAMS, "");
-	vocab_from_tensor(&vocab, ts_map_find(&ws, WS_PARAMS, WS_VOCAB), o.ws);
-
-	if (o.log)
-		trim_log(o.log, s.iter);
-	FILE *log = NULL;
-	if (o.log && !(log = fopen(o.log, "a")))
-		eprintf("%s:", o.log);
-
-	size_t TB = (size_t)o.T * (size_t)o.B;
-	struct loop lp = { .sent = s.iter, .ahead = 1, .ahead_max = o.ahead, .send_h0 = 1,
-			   .T = o.T, .B = o.B, .H = H, .L = L };
-	lp.x = emalloc(TB * sizeof *lp.x);
-	lp.y = emalloc(TB * sizeof *lp.y);
-	lp.run = emalloc(((size_t)o.T + 1) * sizeof *lp.run);
-	lp.zeros = ecalloc((size_t)o.B * (size_t)H, sizeof *lp.zeros);
-	lp.cur = emalloc((size_t)o.B * sizeof *lp.cur);
-	for (int b = 0; b < o.B; b++)
-		cursor_init(&lp.cur[b], &corpus, CURSOR_CAP);
-	loop_open(&lp);
-
-	long long last_ckpt = s.iter;
-	struct pace pace = { .t0 = now(), .first = s.iter };
-	pace.tlast = pace.t0;
-	double val = -1, loss = 0;
-	while (!o.iters || s.iter < o.iters) {
-		/* Windows out, steps back, up to the next stop; a step that
-		 * has come back is taken before another window goes out. */
-		long long stop = next_stop(&o, s.iter, nval > 1);
-		while (s.iter < stop) {
-			if (lp.sent < stop && lp.sent - s.iter < lp.ahead &&
-			    (lp.sent == s.iter || !ts_rready(&lp.in))) {
-				send_window(&lp, &s);
-				continue;
-			}
-			loss = take_step(&lp, &s, log);
-			if (s.iter < stop)
-				progress(&o, &s, loss, val, &pace);
-		}
-		/* The loop is idle: the workspace holds the parameters after
-		 * iteration s.iter, and s its state. */
-		if (s.iter % o.ckpt_every == 0) {
-			/* The log holds every iteration the checkpoint has. */
-			if (log && fflush(log))
-				eprintf("%s: write error:", o.log);
-			checkpoint(&o, &ws, &s);
-			last_ckpt = s.iter;
-		}
-		if (o.sample_every && s.iter % o.sample_every == 0)
-			sample_text(&P, &vocab, s.h, lp.y[(size_t)(o.T - 1) * o.B], o.sample_len,
-				    &s.rng, s.iter);
-		if (nval > 1 && s.iter % o.val_every == 0)
-			val = validate(&P, &corpus, ntrain, nval);
-		progress(&o, &s, loss, val, &pace);
-	}
-	if (last_ckpt != s.iter)
-		checkpoint(&o, &ws, &s);
-	if (log && (fflush(log) || ferror(log) || fclose(log)))
-		eprintf("%s: write error:", o.log);
-	loop_close(&lp);
-	for (int b = 0; b < o.B; b++)
-		cursor_free(&lp.cur[b]);
-	free(lp.cur);
-	free(lp.x);
-	free(lp.y);
-	free(lp.run);
-	free(lp.zeros);
+	open_run(&o, &s, &r, H);
+	run_loop(&o, &s, &r);
+	close_run(&o, &r);
 	free(s.h);
-	vocab_free(&vocab);
-	ts_map_close(&ws);
-	corpus_close(&corpus);
+	if (stop_signal) {
+		fprintf(stderr, "%s: stopped by %s after iteration %lld%s\n", argv0,
+			stop_signal == SIGINT ? "SIGINT" : "SIGTERM", s.iter,
+			o.ckpt ? ", checkpoint written" : "");
+		return 128 + stop_signal;
+	}
 	return 0;
 }
