@@ -410,8 +410,9 @@ static void progress(const struct opts *o, const struct ckpt_state *s, double lo
 	char vs[32] = "";
 	if (val >= 0)
 		snprintf(vs, sizeof vs, "  val %.4f bpc", val);
-	fprintf(stderr, "iter %lld  loss %.4f  smooth %.4f%s  %.0f char/s%s\n",
-		s->iter, loss, s->smooth, vs, rate, eta);
+	/* The smoothed loss per character in bits, to set beside val. */
+	fprintf(stderr, "iter %lld  loss %.4f  smooth %.4f  train %.4f bpc%s  %.0f char/s%s\n",
+		s->iter, loss, s->smooth, s->smooth / o->T / log(2.0), vs, rate, eta);
 }
 
 /* The first iteration after iter at which feed acts with the loop idle: a

@@ -33,7 +33,7 @@ int model_like_map(struct rnn_params *P, const struct ts_map *m, const char *fra
 void model_check_same(const struct rnn_params *A, const struct rnn_params *B,
 		      const char *stream, const char *what);
 /* The five tensors of P named prefix+name, headers filled, data pointing
- * into P, ready for ts_write_copy or model_write_pass. */
+ * into P, ready for ts_write_copy or tsf_write_pass. */
 void model_tensors(struct ts_tensor out[MODEL_NTENSORS], const struct rnn_params *P,
 		   const char *prefix);
 /* Write the five tensors of P named prefix+name (count them in the frame). */

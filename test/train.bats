@@ -113,9 +113,11 @@ dying_stage() {
 	done
 }
 
-@test "train: progress lines give iteration, loss, smoothed loss, validation, speed and time left" {
+@test "train: progress lines give iteration, loss, smoothed loss, both in bits per character, speed and time left" {
 	run -0 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/p" -H 8 -n 40 -p 20 -e 20 -S 0
-	grep -qE '^iter 20  loss [0-9.]+  smooth [0-9.]+  val [0-9.]+ bpc  [0-9]+ char/s  eta [0-9]+:[0-9]{2}:[0-9]{2}$' <<< "$stderr"
+	grep -qE '^iter 20  loss [0-9.]+  smooth [0-9.]+  train [0-9.]+ bpc  val [0-9.]+ bpc  [0-9]+ char/s  eta [0-9]+:[0-9]{2}:[0-9]{2}$' <<< "$stderr"
+	# train X bpc is the smoothed loss per character in bits.
+	awk '$1 == "iter" && $2 == 20 { exit !(sprintf("%.4f", $6 / 25 / log(2)) == $8) }' <<< "$stderr"
 	grep -qE '^iter 40  loss ' <<< "$stderr"
 }
 
@@ -280,4 +282,16 @@ start_train() {
 	[ -f "$d/best.t" ]
 	run -0 "$TRAIN" -d "$d" -r -n 200 -e 50 -S 0
 	[ "$(cut -d ' ' -f 1 "$d/val.log" | tr '\n' ' ')" = "50 100 150 200 " ]
+}
+
+@test "train: stopped on a sampling iteration and resumed, it samples as the unbroken run" {
+	run -0 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/a" -H 8 -n 300 -k 100 -S 100
+	sed -n '/after iteration 300/,/^----$/p' <<< "$stderr" > "$BATS_TEST_TMPDIR/a.s"
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/b" -H 8 -n 200 -k 100 -S 100
+	run -0 --separate-stderr "$TRAIN" -d "$BATS_TEST_TMPDIR/b" -n 300 -k 100 -S 100 -r
+	sed -n '/after iteration 300/,/^----$/p' <<< "$stderr" > "$BATS_TEST_TMPDIR/b.s"
+	[ -s "$BATS_TEST_TMPDIR/a.s" ]
+	cmp "$BATS_TEST_TMPDIR/a.s" "$BATS_TEST_TMPDIR/b.s"
+	cmp "$BATS_TEST_TMPDIR/a/ckpt.t" "$BATS_TEST_TMPDIR/b/ckpt.t"
+	cmp "$BATS_TEST_TMPDIR/a/loss.log" "$BATS_TEST_TMPDIR/b/loss.log"
 }
