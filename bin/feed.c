@@ -28,7 +28,6 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "afile.h"
 #include "arg.h"
 #include "ckpt.h"
 #include "corpus.h"
@@ -44,6 +42,7 @@
 #include "gen.h"
 #include "model.h"
 #include "rng.h"
+#include "runlog.h"
 #include "ts.h"
 #include "tsframe.h"
 #include "tsmap.h"
@@ -135,76 +134,6 @@ static int all_finite(const real *a, size_t n)
 		if (!isfinite(a[i]))
 			return 0;
 	return 1;
-}
-
-/* A log file (loss.log, val.log) written line by line; every write checked. */
-struct logf {
-	FILE *f;		/* NULL: no log */
-	const char *path;
-};
-
-static void log_line(struct logf *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void log_line(struct logf *l, const char *fmt, ...)
-{
-	if (!l->f)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vfprintf(l->f, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		eprintf("%s: write error:", l->path);
-}
-
-/* Everything written so far reaches the file, or die. */
-static void log_flush(struct logf *l)
-{
-	if (l->f && (fflush(l->f) || ferror(l->f)))
-		eprintf("%s: write error:", l->path);
-}
-
-static void log_close(struct logf *l)
-{
-	log_flush(l);
-	if (l->f && fclose(l->f))
-		eprintf("%s: write error:", l->path);
-	l->f = NULL;
-}
-
-/* Keep only the lines of log path up to iteration iter (a line of iter
- * itself only if every is 0 or divides iter), so that a resumed run
- * continues the log as if it had never stopped; then open it to append. */
-static void log_open(struct logf *l, const char *path, long long iter, long long every)
-{
-	l->path = path;
-	l->f = NULL;
-	if (!path)
-		return;
-	FILE *in = fopen(path, "r");
-	if (in) {
-		struct afile a;
-		afile_open(&a, path);
-		FILE *out = fdopen(a.fd, "w");
-		if (!out)
-			eprintf("%s:", a.tmp);
-		/* A line cut short by a kill has no newline: it is dropped too. */
-		char line[256];
-		while (fgets(line, sizeof line, in)) {
-			long long it = strtoll(line, NULL, 10);
-			if (!strchr(line, '\n') || it > iter ||
-			    (it == iter && every && iter % every))
-				break;
-			if (fputs(line, out) == EOF)
-				break;
-		}
-		fclose(in);
-		if (fflush(out) || ferror(out) || fclose(out))
-			eprintf("%s: write error:", path);
-		a.fd = -1;	/* closed with out */
-		afile_commit(&a, 0);
-	}
-	if (!(l->f = fopen(path, "a")))
-		eprintf("%s:", path);
 }
 
 /* A checkpoint of the last good iteration is on disk at -o (or none). */
