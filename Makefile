@@ -37,14 +37,14 @@ PROGS = tensordump vocab encode decode rnn-init rnn-fwd rnn-bwd adagrad \
         sample score feed
 
 # lib/, one concern a file: errors and arguments, the stream format, text,
-# the model and its kernels (one file per instruction set), the workspace's
-# step count, the corpus.
+# the model and its kernels (one file per instruction set), the workspace,
+# frame checks, the checkpoint, the run's logs, the corpus.
 LIBOBJS = $(O)/err.o $(O)/arg.o $(O)/afile.o $(O)/fdio.o \
           $(O)/crc32.o $(O)/ts.o $(O)/tsmap.o \
           $(O)/tstext.o $(O)/tstext_read.o $(O)/npy.o $(O)/npy_read.o $(O)/pgm.o \
           $(O)/utf8.o $(O)/textio.o $(O)/vocab.o \
           $(O)/rng.o $(O)/rnn.o $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o \
-          $(O)/model.o $(O)/stepsync.o $(O)/gen.o $(O)/corpus.o
+          $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/ckpt.o $(O)/runlog.o $(O)/gen.o $(O)/corpus.o
 
 BINS = $(PROGS:%=$(B)/%)
 

@@ -21,8 +21,9 @@
 #include "err.h"
 #include "model.h"
 #include "rnn.h"
-#include "stepsync.h"
 #include "ts.h"
+#include "tsframe.h"
+#include "workspace.h"
 
 static void usage(void)
 {
@@ -57,13 +58,78 @@ static void update(const struct rnn_params *P, const struct rnn_params *M,
 	adagrad_update(P->by, M->by, G->by, V, lr);
 }
 
+static const char *const grads[] = { "dWxh", "dWhh", "dWhy", "dbh", "dby", NULL };
+
+/* What lasts from frame to frame. */
+struct work {
+	struct rnn_params G, M;	/* -w: the workspace's gradients and memory */
+	int64_t *count;		/* -w: the workspace's step, or NULL */
+	struct rnn_params own;	/* inline: memory for frames that bring none */
+};
+
+/* -w: update the workspace's parameters with its gradients and memory;
+ * frame f passes whole as "step", then the step count goes up. */
+static void step_workspace(struct work *k, struct ws_src *src, const struct ts_frame *f,
+			   real lr, const char *stream, struct ts_writer *w)
+{
+	struct rnn_params P;
+	/* Gradients in the stream would be ignored for the workspace's: say
+	 * so instead. */
+	for (int i = 0; grads[i]; i++)
+		if (ts_frame_find(f, grads[i]))
+			eprintf("%s: frame '%s' carries tensor '%s', but the gradients come from %s",
+				stream, f->name, grads[i], src->path);
+	ws_src_params(src, &P, f, stream);
+	if (!k->G.Wxh) {
+		ws_src_find(src, &k->G, WS_GRADS, WS_GRAD_PREFIX);
+		ws_src_find(src, &k->M, WS_MEMORY, WS_MEM_PREFIX);
+		k->count = ws_src_count(src);
+	}
+	/* The frame's step (feed's iteration) must be the update the
+	 * workspace is due for. */
+	int64_t n = k->count ? step_load(k->count) : 0, want;
+	if (k->count && tsf_opt_i64(f, WS_STEP, stream, &want) && want != n)
+		eprintf("%s: gradients of step %lld, but the parameters in %s are at step %lld",
+			stream, (long long)want, src->path, (long long)n);
+	update(&P, &k->M, &k->G, lr);
+	/* The frame first (so the data stage never waits for it), then the
+	 * count that lets the next window in. */
+	tsf_write_pass(w, WS_STEPPED, f, NULL, NULL, 0);
+	if (k->count)
+		step_store(k->count, n + 1);
+}
+
+/* Inline: update frame f's parameters (and memory, if it brings some) in
+ * place and write it out as "params", less the gradients. */
+static void step_inline(struct work *k, struct ws_src *src, const struct ts_frame *f,
+			real lr, const char *stream, struct ts_writer *w)
+{
+	struct rnn_params P, G, M;
+	ws_src_params(src, &P, f, stream);
+	if (!model_like_frame(&G, f, WS_GRAD_PREFIX, &P, stream))
+		eprintf("%s: frame '%s': no tensor 'dWxh'", stream, f->name);
+	model_check_same(&P, &G, stream, "gradients");
+	int inframe = model_like_frame(&M, f, WS_MEM_PREFIX, &P, stream);
+	if (inframe) {
+		model_check_same(&P, &M, stream, "memory");
+	} else {
+		if (!k->own.Wxh)
+			model_alloc(&k->own, P.V, P.H);
+		model_check_same(&P, &k->own, stream, "memory kept from earlier frames");
+		M = k->own;
+	}
+	/* P and, if it came in the frame, M are the frame's own data: updated
+	 * there, they go out in their places. */
+	update(&P, &M, &G, lr);
+	struct ts_tensor out[MODEL_NTENSORS];
+	model_tensors(out, &M, WS_MEM_PREFIX);
+	tsf_write_pass(w, WS_PARAMS, f, grads, out, inframe ? 0 : MODEL_NTENSORS);
+}
+
 int main(int argc, char **argv)
 {
-	static const char *const grads[] = { "dWxh", "dWhh", "dWhy", "dbh", "dby", NULL };
-	struct model_src src = { 0 };
-	struct rnn_params own = { 0 };	/* memory for frames that bring none */
-	struct rnn_params G = { 0 }, M = { 0 };
-	int64_t *count = NULL;	/* the workspace's step */
+	struct ws_src src = { 0 };
+	struct work k = { 0 };
 	int c;
 	real lr = (real)0.1;
 
@@ -71,17 +137,10 @@ int main(int argc, char **argv)
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	while ((c = getopt(argc, argv, "l:w:")) != -1) {
-		switch (c) {
-		case 'l':
+		if (c == 'l')
 			lr = (real)estrtod(optarg, 0, 1e6, "-l");
-			break;
-		case 'w':
-			src.path = optarg;
-			src.writable = 1;
-			break;
-		default:
+		else if (c != 'w' || ws_src_opt(&src, c, optarg))
 			usage();
-		}
 	}
 	if (argc - optind > 1)
 		usage();
@@ -92,64 +151,15 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		struct rnn_params P;
-		if (src.path) {
-			/* Gradients in the stream would be ignored for the
-			 * workspace's: say so instead. */
-			for (int i = 0; grads[i]; i++)
-				if (ts_frame_find(&f, grads[i]))
-					eprintf("%s: frame '%s' carries tensor '%s', but the gradients come from %s",
-						r.path, f.name, grads[i], src.path);
-			model_src_params(&src, &P, &f, r.path);
-			if (!G.Wxh) {
-				if (!model_from_map(&G, &src.map, "grads", "d"))
-					eprintf("%s: frame 'grads': no tensor 'dWxh'", src.path);
-				model_check_same(&P, &G, src.path, "frame 'grads'");
-				if (!model_from_map(&M, &src.map, "adagrad", "m"))
-					eprintf("%s: frame 'adagrad': no tensor 'mWxh'", src.path);
-				model_check_same(&P, &M, src.path, "frame 'adagrad'");
-				count = model_src_step(&src);
-			}
-			/* The frame's step (feed's iteration) must be the
-			 * update the workspace is due for. */
-			int64_t n = count ? step_load(count) : 0, want;
-			if (count && model_step(&f, r.path, &want) && want != n)
-				eprintf("%s: gradients of step %lld, but the parameters in %s are at step %lld",
-					r.path, (long long)want, src.path, (long long)n);
-			update(&P, &M, &G, lr);
-			/* The frame first (so the data stage never waits for
-			 * it), then the count that lets the next window in. */
-			model_write_pass(&w, "step", &f, NULL, NULL, 0);
-			if (count)
-				step_store(count, n + 1);
-			ts_frame_free(&f);
-			continue;
-		}
-
-		model_src_params(&src, &P, &f, r.path);
-		if (!model_from_frame(&G, &f, "d", r.path))
-			eprintf("%s: frame '%s': no tensor 'dWxh'", r.path, f.name);
-		model_check_same(&P, &G, r.path, "gradients");
-		int inframe = model_from_frame(&M, &f, "m", r.path);
-		if (inframe) {
-			model_check_same(&P, &M, r.path, "memory");
-		} else {
-			if (!own.Wxh)
-				model_alloc(&own, P.V, P.H);
-			model_check_same(&P, &own, r.path, "memory kept from earlier frames");
-			M = own;
-		}
-		/* P and, if it came in the frame, M are the frame's own data:
-		 * updated there, they go out in their places. */
-		update(&P, &M, &G, lr);
-		struct ts_tensor out[MODEL_NTENSORS];
-		model_tensors(out, &M, "m");
-		model_write_pass(&w, "params", &f, grads, out, inframe ? 0 : MODEL_NTENSORS);
+		if (src.path)
+			step_workspace(&k, &src, &f, lr, r.path, &w);
+		else
+			step_inline(&k, &src, &f, lr, r.path, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
-	model_src_close(&src);
-	model_free(&own);
+	ws_src_close(&src);
+	model_free(&k.own);
 	return 0;
 }

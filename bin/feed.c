@@ -9,14 +9,16 @@
  * Windows go out ahead of the steps that come back (rnn-fwd -w waits for
  * each window's parameters in the workspace), so the loop's critical path is
  * rnn-fwd, rnn-bwd, adagrad and feed runs only now and then. It stops
- * sending, and waits for every step to come back, before it checkpoints,
- * samples or validates: then the loop is idle and the workspace still.
+ * sending, and waits for every step to come back, before it samples,
+ * validates or checkpoints: then the loop is idle and the workspace still.
  *
  * It creates the workspace the stages share (parameters, Adagrad memory,
  * gradients), carries the hidden state from window to window, keeps the
  * smoothed loss, logs every iteration, prints progress, samples text,
  * measures held-out bits per character and writes checkpoints from which a
- * run resumes exactly. See formats/model.md and pipelines/train.
+ * run resumes exactly, with the settings it was made with. SIGINT or
+ * SIGTERM stops it after the steps already out, with a checkpoint. See
+ * formats/model.md and pipelines/train.
  *
  * Legend: V vocab, H hidden, T steps per window, B sequences side by side. */
 #define _GNU_SOURCE	/* F_SETPIPE_SZ */
@@ -25,6 +27,7 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,22 +35,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "afile.h"
 #include "arg.h"
+#include "ckpt.h"
 #include "corpus.h"
 #include "err.h"
 #include "gen.h"
 #include "model.h"
 #include "rng.h"
+#include "runlog.h"
 #include "ts.h"
+#include "tsframe.h"
 #include "tsmap.h"
 #include "vocab.h"
+#include "workspace.h"
 
 enum {
 	CURSOR_CAP = 4096,	/* indices buffered per sequence */
-	AHEAD = 64,		/* windows out at once, by default (-a) */
+	AHEAD = 64,		/* windows out at once, by default (-q) */
 	AHEAD_MAX = 4096
 };
+
+/* Options that a resumed run takes from its checkpoint unless given. */
+enum { GIVEN_T = 1, GIVEN_B = 2, GIVEN_V = 4, GIVEN_S = 8 };
 
 struct opts {
 	int T, B;
@@ -56,54 +65,60 @@ struct opts {
 	long long ckpt_every, sample_every, val_every, progress_every;
 	long long sample_len, val_max;
 	double valfrac;
+	const char *valfrac_arg;	/* as given */
 	unsigned long long seed;
-	const char *init, *resume, *ckpt, *ws, *log, *corpus;
+	const char *init, *resume, *ckpt, *ws, *log, *vlog, *best, *corpus;
+	int check;		/* -K: check the options (and checkpoint), print */
+	unsigned given;		/* GIVEN_* */
+	struct ckpt_settings extra;	/* -x NAME=VALUE */
 };
 
-/* Everything a checkpoint holds besides parameters and Adagrad memory. */
-struct state {
-	long long iter;		/* iterations completed */
-	long long pos;		/* window start within each sequence's slice */
-	long long ntrain;	/* characters used for training (checked on resume) */
-	double smooth;		/* smoothed loss */
-	real *h;		/* (B,H) hidden state carried into the next window */
-	struct rng rng;		/* sampling */
-};
+/* The signal that asked the run to stop (SIGINT, SIGTERM), or 0. */
+static volatile sig_atomic_t stop_signal;
 
 static void usage(void)
 {
-	fputs("usage: feed [-T steps] [-B batch] [-a ahead] [-n iters] [-k every] [-o ckpt]\n"
-	      "            [-L log] [-S every] [-N chars] [-v frac] [-e every]\n"
-	      "            [-E chars] [-p every] [-s seed] (-i MODEL | -r CKPT)\n"
-	      "            -w WORKSPACE CORPUS\n", stderr);
+	fputs("usage: feed [-T steps] [-B batch] [-q ahead] [-n iters] [-k every] [-o ckpt]\n"
+	      "            [-L log] [-V vallog] [-b best] [-S every] [-N chars] [-v frac]\n"
+	      "            [-e every] [-E chars] [-p every] [-s seed] [-x name=value]\n"
+	      "            (-i MODEL | -r CKPT) -w WORKSPACE CORPUS\n"
+	      "       feed -K [options] [-r CKPT]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
 static void help(void)
 {
 	puts("usage: feed [options] (-i MODEL | -r CKPT) -w WORKSPACE CORPUS\n"
+	     "       feed -K [options] [-r CKPT]\n"
 	     "The data stage of the training loop (see pipelines/train): writes one\n"
 	     "\"window\" frame per iteration on stdout, reads the \"step\" frame that\n"
 	     "comes back round the loop on stdin.\n"
 	     "  -i MODEL      start from a model (rnn-init)\n"
-	     "  -r CKPT       resume from a checkpoint, exactly\n"
+	     "  -r CKPT       resume from a checkpoint, exactly, with its settings;\n"
+	     "                -T, -B, -v, -s, -x given must agree with them\n"
 	     "  -w FILE       workspace to create, shared with rnn-fwd/rnn-bwd/adagrad -w\n"
 	     "  -T N          steps per window (25)\n"
 	     "  -B N          sequences trained side by side (1)\n"
-	     "  -a N          at most N windows out ahead of the steps back (64;\n"
+	     "  -q N          at most N windows queued ahead of the steps back (64;\n"
 	     "                1: one at a time)\n"
-	     "  -n N          stop after iteration N (0: run until stopped; default 0)\n"
+	     "  -n N          stop after iteration N (0: run until stopped; default 0);\n"
+	     "                with -r, N must be past the checkpoint's iteration\n"
 	     "  -o FILE       checkpoint file (default: the -r file, else none)\n"
 	     "  -k N          checkpoint every N iterations (1000); always at the end\n"
 	     "  -L FILE       loss log, one line per iteration: iter loss smooth\n"
+	     "  -V FILE       held-out log, one line per measurement: iter bpc\n"
+	     "  -b FILE       checkpoint with the lowest held-out bpc so far\n"
 	     "  -S N          sample every N iterations to stderr (1000; 0: never)\n"
 	     "  -N N          characters per sample (200)\n"
 	     "  -v F          hold out the last fraction F of the corpus (0)\n"
 	     "  -e N          measure held-out bits per character every N (1000)\n"
 	     "  -E N          at most N held-out characters per measurement (100000)\n"
 	     "  -p N          progress line every N iterations (0: every second)\n"
-	     "  -s N          seed for sampling (1)");
-	exit(0);
+	     "  -s N          seed for sampling (1)\n"
+	     "  -x NAME=VAL   record a setting of the other stages in the checkpoint\n"
+	     "  -K            only check the options (with -r, against the checkpoint)\n"
+	     "                and print the checkpoint's settings and iteration");
+	efshut_stdout();
 }
 
 static double now(void)
@@ -121,178 +136,151 @@ static int all_finite(const real *a, size_t n)
 	return 1;
 }
 
-/* Parameters, memory and state to a checkpoint file, atomically; refuses
+/* A checkpoint of the last good iteration is on disk at -o (or none). */
+static int have_ckpt;
+
+/* Parameters, memory and state to checkpoint file path, atomically; refuses
  * (and dies, leaving the last good checkpoint) if parameters went bad. */
-static void checkpoint(const struct opts *o, const struct ts_map *ws,
-		       const struct state *s, int H)
+static void checkpoint(const char *path, const struct ts_map *ws, const struct ckpt_state *s)
 {
 	struct rnn_params P, M;
-	model_from_map(&P, ws, "params", "");
-	model_from_map(&M, ws, "adagrad", "m");
+	model_from_map(&P, ws, WS_PARAMS, "");
+	model_from_map(&M, ws, WS_MEMORY, WS_MEM_PREFIX);
 	if (!all_finite(P.Wxh, rnn_nparams(P.V, P.H)))
-		eprintf("parameters are not finite after iteration %lld; "
-			"stopped, the last good checkpoint is kept", s->iter);
-	if (!o->ckpt)
-		return;
-	struct ts_writer w;
-	ts_wopen(&w, o->ckpt);
-	ts_write_frame(&w, "params", 1 + MODEL_NTENSORS);
-	ts_write_copy(&w, ts_map_find(ws, "params", "vocab"));
-	model_write(&w, &P, "");
-	ts_write_frame(&w, "adagrad", MODEL_NTENSORS);
-	model_write(&w, &M, "m");
-
-	uint64_t hdims[2] = { (uint64_t)o->B, (uint64_t)H }, four = 4;
-	int64_t iv[5] = { s->iter, s->pos, s->ntrain, o->T, o->B };
-	int64_t rs[4];
-	memcpy(rs, s->rng.s, sizeof rs);
-	ts_write_frame(&w, "state", 8);
-	ts_write_tensor(&w, "iter", TS_I64, 0, NULL, &iv[0]);
-	ts_write_tensor(&w, "pos", TS_I64, 0, NULL, &iv[1]);
-	ts_write_tensor(&w, "ntrain", TS_I64, 0, NULL, &iv[2]);
-	ts_write_tensor(&w, "T", TS_I64, 0, NULL, &iv[3]);
-	ts_write_tensor(&w, "B", TS_I64, 0, NULL, &iv[4]);
-	ts_write_tensor(&w, "smooth", TS_F64, 0, NULL, &s->smooth);
-	ts_write_tensor(&w, "h", TS_REAL, 2, hdims, s->h);
-	ts_write_tensor(&w, "rng", TS_I64, 1, &four, rs);
-	ts_wclose(&w);
+		eprintf("parameters are not finite after iteration %lld; stopped, %s",
+			s->iter, have_ckpt ? "the last good checkpoint is kept" :
+			"and no checkpoint was written");
+	if (path)
+		ckpt_write(path, ts_map_find(ws, WS_PARAMS, WS_VOCAB), &P, &M, s);
 }
 
-/* The scalar i64 tensor name of frame f, or die naming path. */
-static int64_t get_i64(const struct ts_frame *f, const char *name, const char *path)
+/* Die (a usage error) if option opt, given (as arg), disagrees with the
+ * checkpoint's setting name, compared as numbers. Returns the checkpoint's
+ * value, or NULL if it has none. */
+static const char *agree(const struct ckpt_state *s, const char *name, const char *opt,
+			 const char *arg, int given, const char *path)
 {
-	struct ts_tensor *t = ts_frame_find(f, name);
-	if (!t || t->dtype != TS_I64 || t->count != 1)
-		eprintf("%s: frame '%s': no i64 scalar '%s'", path, f->name, name);
-	return *(int64_t *)t->data;
+	const char *v = ckpt_get(&s->set, name);
+	if (v && given && strtod(v, NULL) != strtod(arg, NULL))
+		uprintf("%s %s: the checkpoint %s was made with %s %s", opt, arg, path, opt, v);
+	return v;
 }
 
-/* Read the source model (-i) or checkpoint (-r) and write the workspace:
- * frames params, adagrad (with the step count) and grads, all live (updated
- * in place). Returns V,
- * H; fills s from a checkpoint's state frame. */
-static void make_workspace(const struct opts *o, struct state *s, int *V, int *H)
+/* A resumed run's options from the checkpoint's state and settings: those
+ * not given are taken from it, those given must agree. */
+static void resume_settings(struct opts *o, const struct ckpt_state *s)
 {
-	const char *src = o->resume ? o->resume : o->init;
-	struct ts_reader r;
-	struct ts_frame params = { 0 }, mem = { 0 }, st = { 0 }, f;
-	ts_ropen(&r, src);
-	while (ts_read_frame(&r, &f)) {
-		struct ts_frame *keep = !strcmp(f.name, "params") && !params.t ? &params :
-					!strcmp(f.name, "adagrad") && !mem.t ? &mem :
-					!strcmp(f.name, "state") && !st.t ? &st : NULL;
-		if (keep)
-			*keep = f;
-		else
-			ts_frame_free(&f);
+	const char *path = o->resume, *v;
+	if ((o->given & GIVEN_T) && o->T != s->T)
+		uprintf("-T %d: the checkpoint %s was made with -T %lld", o->T, path, s->T);
+	if ((o->given & GIVEN_B) && o->B != s->B)
+		uprintf("-B %d: the checkpoint %s was made with -B %lld", o->B, path, s->B);
+	o->T = (int)s->T;
+	o->B = (int)s->B;
+	if ((v = agree(s, "valfrac", "-v", o->valfrac_arg, o->given & GIVEN_V, path))) {
+		o->valfrac = strtod(v, NULL);
+		o->valfrac_arg = v;
 	}
-	ts_rclose(&r);
+	if ((v = ckpt_get(&s->set, "seed"))) {
+		if ((o->given & GIVEN_S) && strtoull(v, NULL, 10) != o->seed)
+			uprintf("-s %llu: the checkpoint %s was made with -s %s", o->seed, path, v);
+		o->seed = strtoull(v, NULL, 10);
+	}
+	if (!(o->valfrac >= 0 && o->valfrac <= 0.99))
+		eprintf("%s: frame '%s': valfrac %s out of range [0, 0.99]", path,
+			CKPT_SETTINGS, v);
+	for (int i = 0; i < o->extra.n; i++)
+		if ((v = ckpt_get(&s->set, o->extra.name[i])) && strcmp(v, o->extra.value[i]))
+			uprintf("-x %s=%s: the checkpoint %s was made with %s=%s",
+				o->extra.name[i], o->extra.value[i], path, o->extra.name[i], v);
+	if (o->iters && o->iters <= s->iter)
+		uprintf("-n %lld: the checkpoint %s is at iteration %lld already", o->iters,
+			path, s->iter);
+}
 
-	struct rnn_params P, M, G;
-	if (!params.t || !model_from_frame(&P, &params, "", src))
-		eprintf("%s: no \"params\" frame with a model", src);
-	struct ts_tensor *vocab = ts_frame_find(&params, "vocab");
-	if (!vocab)
-		eprintf("%s: frame 'params': no tensor 'vocab'", src);
-	*V = P.V;
-	*H = P.H;
-	s->h = ecalloc(emul((size_t)o->B, (size_t)P.H, "hidden state"), sizeof *s->h);
-	rng_seed(&s->rng, o->seed);
-	s->smooth = -log(1.0 / P.V) * o->T;
-	model_alloc(&G, P.V, P.H);
+/* The settings of this run into s->set: the checkpoint's (if resumed),
+ * then those of -x, then feed's own. */
+static void record_settings(const struct opts *o, struct ckpt_state *s, int H)
+{
+	char v[CKPT_MAX_VALUE + 1];
+	for (int i = 0; i < o->extra.n; i++)
+		ckpt_set(&s->set, o->extra.name[i], o->extra.value[i], "-x");
+	snprintf(v, sizeof v, "%d", H);
+	ckpt_set(&s->set, "H", v, "H");
+	snprintf(v, sizeof v, "%d", o->T);
+	ckpt_set(&s->set, "T", v, "-T");
+	snprintf(v, sizeof v, "%d", o->B);
+	ckpt_set(&s->set, "B", v, "-B");
+	snprintf(v, sizeof v, "%llu", o->seed);
+	ckpt_set(&s->set, "seed", v, "-s");
+	snprintf(v, sizeof v, "%s", o->valfrac_arg);
+	ckpt_set(&s->set, "valfrac", v, "-v");
+	ckpt_set(&s->set, "real", ts_dtype_name(TS_REAL), "real");
+}
+
+/* The run's state: a checkpoint's (-r), or a fresh one (-i). */
+static void start_state(struct opts *o, const struct ckpt *c, struct ckpt_state *s)
+{
 	if (o->resume) {
-		if (!mem.t || !model_from_frame(&M, &mem, "m", src))
-			eprintf("%s: no \"adagrad\" frame: not a checkpoint", src);
-		model_check_same(&P, &M, src, "Adagrad memory");
-		if (!st.t)
-			eprintf("%s: no \"state\" frame: not a checkpoint", src);
-		if (get_i64(&st, "T", src) != o->T || get_i64(&st, "B", src) != o->B)
-			eprintf("%s: checkpoint was made with -T %lld -B %lld",
-				src, (long long)get_i64(&st, "T", src),
-				(long long)get_i64(&st, "B", src));
-		s->iter = get_i64(&st, "iter", src);
-		s->pos = get_i64(&st, "pos", src);
-		s->ntrain = get_i64(&st, "ntrain", src);
-		struct ts_tensor *sm = ts_frame_find(&st, "smooth");
-		struct ts_tensor *h = ts_frame_find(&st, "h");
-		struct ts_tensor *rs = ts_frame_find(&st, "rng");
-		if (!sm || sm->dtype != TS_F64 || sm->count != 1)
-			eprintf("%s: frame 'state': no f64 scalar 'smooth'", src);
-		if (!h || h->dtype != TS_REAL || h->rank != 2 ||
-		    h->dims[0] != (uint64_t)o->B || h->dims[1] != (uint64_t)P.H)
-			eprintf("%s: frame 'state': tensor 'h' must be %s (%d,%d)", src,
-				ts_dtype_name(TS_REAL), o->B, P.H);
-		if (!rs || rs->dtype != TS_I64 || rs->count != 4)
-			eprintf("%s: frame 'state': tensor 'rng' must be i64 (4)", src);
-		s->smooth = *(double *)sm->data;
-		memcpy(s->h, h->data, h->nbytes);
-		memcpy(s->rng.s, rs->data, sizeof s->rng.s);
+		ckpt_state(c, s);
+		resume_settings(o, s);
+		have_ckpt = o->ckpt && strcmp(o->ckpt, o->resume) == 0;
 	} else {
-		model_alloc(&M, P.V, P.H);
+		memset(s, 0, sizeof *s);
+		s->h = ecalloc(emul((size_t)o->B, (size_t)c->P.H, "hidden state"), sizeof *s->h);
+		rng_seed(&s->rng, o->seed);
+		s->smooth = -log(1.0 / c->P.V) * o->T;
+		s->T = o->T;
+		s->B = o->B;
+		s->val = s->best = -1;
 	}
-
-	struct ts_writer w;
-	ts_wopen(&w, o->ws);
-	w.flags = TS_FLAG_LIVE;
-	w.align = 64;	/* whole cache lines for the kernels, once mapped */
-	ts_write_frame(&w, "params", 1 + MODEL_NTENSORS);
-	ts_write_copy(&w, vocab);
-	model_write(&w, &P, "");
-	/* The count of updates, which adagrad -w advances and rnn-fwd -w
-	 * waits for. */
-	int64_t step = s->iter;
-	ts_write_frame(&w, "adagrad", MODEL_NTENSORS + 1);
-	model_write(&w, &M, "m");
-	ts_write_tensor(&w, "step", TS_I64, 0, NULL, &step);
-	ts_write_frame(&w, "grads", MODEL_NTENSORS);
-	model_write(&w, &G, "d");
-	/* Room for the activations, so that rnn-fwd -w hands them to rnn-bwd -w
-	 * here rather than through the pipe. */
-	size_t TB = (size_t)o->T * (size_t)o->B, big = P.V > P.H ? P.V : P.H;
-	real *zero = ecalloc(emul(TB, big, "activations"), sizeof *zero);
-	uint64_t hsd[3] = { (uint64_t)o->T, (uint64_t)o->B, (uint64_t)P.H };
-	uint64_t psd[3] = { (uint64_t)o->T, (uint64_t)o->B, (uint64_t)P.V };
-	ts_write_frame(&w, "forward", 2);
-	ts_write_tensor(&w, "hs", TS_REAL, 3, hsd, zero);
-	ts_write_tensor(&w, "ps", TS_REAL, 3, psd, zero);
-	free(zero);
-	ts_wclose(&w);
-	if (!o->resume)
-		model_free(&M);
-	model_free(&G);
-	ts_frame_free(&params);
-	ts_frame_free(&mem);
-	ts_frame_free(&st);
+	record_settings(o, s, c->P.H);
 }
 
-/* Keep only the lines of the loss log up to iteration iter, so a resumed run
- * continues the log as if it had never stopped. */
-static void trim_log(const char *path, long long iter)
+/* -K: the settings and iteration, one "name value" line each, on stdout. */
+static void print_settings(const struct ckpt_state *s)
 {
-	FILE *in = fopen(path, "r");
-	if (!in)
-		return;
-	struct afile a;
-	afile_open(&a, path);
-	FILE *out = fdopen(a.fd, "w");
-	if (!out)
-		eprintf("%s:", a.tmp);
-	/* A line cut short by a kill has no newline: it is dropped too. */
-	char line[256];
-	while (fgets(line, sizeof line, in)) {
-		if (!strchr(line, '\n') || strtoll(line, NULL, 10) > iter)
-			break;
-		fputs(line, out);
-	}
-	fclose(in);
-	if (fflush(out) || ferror(out) || fclose(out))
-		eprintf("%s: write error:", path);
-	a.fd = -1;	/* closed with out */
-	afile_commit(&a, 0);
+	for (int i = 0; i < s->set.n; i++)
+		printf("%s %s\n", s->set.name[i], s->set.value[i]);
+	printf("iter %lld\n", s->iter);
+	efshut_stdout();
 }
 
-/* Print n characters sampled from the model, starting from hidden state h
- * (copied) and input x, to stderr. */
+/* The training text and how it is cut (formats/model.md, THE SCHEDULE). */
+struct data {
+	struct corpus corpus;
+	uint64_t ntrain;	/* the first ntrain characters train */
+	uint64_t nval;		/* held-out characters measured (at most -E) */
+	uint64_t L;		/* characters in each sequence's slice */
+};
+
+/* Open the corpus and check it, and a resumed state, against the options
+ * and against the vocabulary vt of the model or checkpoint (read from src). */
+static void open_data(struct data *d, const struct opts *o, struct ckpt_state *s,
+		      const struct ts_tensor *vt, const char *src)
+{
+	struct vocab v;
+	vocab_from_tensor(&v, vt, src);
+	corpus_open(&d->corpus, o->corpus, v.V);
+	corpus_check_vocab(&d->corpus, &v);
+	vocab_free(&v);
+	d->nval = (uint64_t)((double)d->corpus.n * o->valfrac);
+	d->ntrain = d->corpus.n - d->nval;
+	if (o->resume && (uint64_t)s->ntrain != d->ntrain)
+		eprintf("%s: checkpoint trained on %lld characters, this corpus gives %llu",
+			o->resume, s->ntrain, (unsigned long long)d->ntrain);
+	s->ntrain = (long long)d->ntrain;
+	d->L = d->ntrain / (uint64_t)o->B;
+	if (d->L < (uint64_t)o->T + 2)
+		eprintf("%s: %llu training characters are too few for %d sequences of "
+			"windows of %d", o->corpus, (unsigned long long)d->ntrain, o->B, o->T);
+	if ((uint64_t)s->pos >= d->L)
+		eprintf("%s: frame '%s': pos %lld out of range [0, %llu)", o->resume,
+			CKPT_STATE, s->pos, (unsigned long long)d->L);
+	if (d->nval > (uint64_t)o->val_max)
+		d->nval = (uint64_t)o->val_max;
+}
+
 static void sample_text(const struct rnn_params *P, const struct vocab *v,
 			const real *h0, int x, long long n, struct rng *rng, long long iter)
 {
@@ -309,9 +297,6 @@ static void sample_text(const struct rnn_params *P, const struct vocab *v,
 	free(h);
 	free(scratch);
 }
-
-/* Bits per character of the held-out text [start, start + n), from a zero
- * hidden state. */
 static double validate(const struct rnn_params *P, const struct corpus *c,
 		       uint64_t start, uint64_t n)
 {
@@ -342,7 +327,7 @@ struct pace {
 	long long first;	/* iteration at the start */
 };
 
-static void progress(const struct opts *o, const struct state *s, double loss,
+static void progress(const struct opts *o, const struct ckpt_state *s, double loss,
 		     double val, struct pace *p)
 {
 	double t = now();
@@ -360,8 +345,9 @@ static void progress(const struct opts *o, const struct state *s, double loss,
 	char vs[32] = "";
 	if (val >= 0)
 		snprintf(vs, sizeof vs, "  val %.4f bpc", val);
-	fprintf(stderr, "iter %lld  loss %.4f  smooth %.4f%s  %.0f char/s%s\n",
-		s->iter, loss, s->smooth, vs, rate, eta);
+	/* The smoothed loss per character in bits, to set beside val. */
+	fprintf(stderr, "iter %lld  loss %.4f  smooth %.4f  train %.4f bpc%s  %.0f char/s%s\n",
+		s->iter, loss, s->smooth, s->smooth / o->T / log(2.0), vs, rate, eta);
 }
 
 /* The first iteration after iter at which feed acts with the loop idle: a
@@ -386,7 +372,7 @@ struct loop {
 	struct ts_reader in;
 	long long sent;		/* windows sent (state.iter of them are back) */
 	int ahead;		/* windows that may be out at once */
-	int ahead_max;		/* -a */
+	int ahead_max;		/* -q */
 	int send_h0;		/* the next window carries h0 (else rnn-fwd's) */
 	size_t back_bytes;	/* the largest step frame back so far */
 	int out_flags;		/* stdout's file status flags at the start */
@@ -435,7 +421,7 @@ static void loop_close(struct loop *lp)
 
 /* Size the loop once the first step is back (so every stage has its ends
  * open): as many windows out at once as the pipe back holds steps twice
- * over, so adagrad never waits to write one, at most -a; and a small
+ * over, so adagrad never waits to write one, at most -q; and a small
  * pipe to rnn-fwd, so that feed, blocked on it, wakes once per few windows
  * rather than once per step that comes back. Not reading a pipe, the loop
  * stays synchronous. */
@@ -462,7 +448,7 @@ static void loop_size(struct loop *lp)
  * would reach the end of the slice sends the position back to the start
  * and the hidden state to zeros. Only then, and for the first window, does
  * the frame carry h0: otherwise rnn-fwd starts from the last window's hT. */
-static void send_window(struct loop *lp, struct state *s)
+static void send_window(struct loop *lp, struct ckpt_state *s)
 {
 	const real *h0 = lp->send_h0 ? s->h : NULL;
 	if ((uint64_t)s->pos + (uint64_t)lp->T + 1 >= lp->L) {
@@ -473,12 +459,12 @@ static void send_window(struct loop *lp, struct state *s)
 	const uint64_t xdims[2] = { (uint64_t)lp->T, (uint64_t)lp->B };
 	const uint64_t hdims[2] = { (uint64_t)lp->B, (uint64_t)lp->H };
 	int64_t step = lp->sent;
-	ts_write_frame(&lp->out, "window", h0 ? 4 : 3);
+	ts_write_frame(&lp->out, WS_WINDOW, h0 ? 4 : 3);
 	ts_write_tensor(&lp->out, "x", TS_I32, 2, xdims, lp->x);
 	ts_write_tensor(&lp->out, "y", TS_I32, 2, xdims, lp->y);
 	if (h0)
 		ts_write_tensor(&lp->out, "h0", TS_REAL, 2, hdims, h0);
-	ts_write_tensor(&lp->out, "step", TS_I64, 0, NULL, &step);
+	ts_write_tensor(&lp->out, WS_STEP, TS_I64, 0, NULL, &step);
 	lp->send_h0 = 0;
 	s->pos += lp->T;
 	lp->sent++;
@@ -487,39 +473,35 @@ static void send_window(struct loop *lp, struct state *s)
 /* Read the step that comes back for window s->iter and account for it: the
  * loss (which must be finite), the hidden state, the smoothed loss and the
  * log line. Returns the window's loss, the mean over the B sequences. */
-static double take_step(struct loop *lp, struct state *s, FILE *log)
+static double take_step(struct loop *lp, struct ckpt_state *s, struct logf *log)
 {
 	struct ts_frame f;
 	uint64_t at = lp->in.off;
 	if (!ts_read_frame(&lp->in, &f))
 		eprintf("<stdin>: the loop closed before iteration %lld came back",
 			s->iter + 1);
-	struct ts_tensor *tl = ts_frame_find(&f, "loss");
-	struct ts_tensor *th = ts_frame_find(&f, "hT");
-	if (get_i64(&f, "step", "<stdin>") != s->iter)
+	int64_t step = tsf_i64(&f, WS_STEP, "<stdin>");
+	if (step != s->iter)
 		eprintf("<stdin>: step %lld came back when %lld was expected",
-			(long long)get_i64(&f, "step", "<stdin>"), s->iter);
-	if (!tl || tl->dtype != TS_REAL || tl->count != (uint64_t)lp->B)
-		eprintf("<stdin>: frame '%s': tensor 'loss' must be %s (%d)",
-			f.name, ts_dtype_name(TS_REAL), lp->B);
-	if (!th || th->dtype != TS_REAL ||
-	    th->count != (uint64_t)lp->B * (uint64_t)lp->H)
-		eprintf("<stdin>: frame '%s': tensor 'hT' must be %s (%d,%d)",
-			f.name, ts_dtype_name(TS_REAL), lp->B, lp->H);
+			(long long)step, s->iter);
+	const uint64_t ld[1] = { (uint64_t)lp->B }, hd[2] = { (uint64_t)lp->B, (uint64_t)lp->H };
+	const struct ts_tensor *tl = tsf_need_shaped(&f, "loss", TS_REAL, 1, ld, "<stdin>");
+	const struct ts_tensor *th = tsf_need_shaped(&f, "hT", TS_REAL, 2, hd, "<stdin>");
 	double loss = 0;
 	for (int b = 0; b < lp->B; b++)
 		loss += ((real *)tl->data)[b];
 	loss /= lp->B;
 	if (!isfinite(loss))
-		eprintf("loss is %s at iteration %lld; stopped, the last good "
-			"checkpoint is kept", isnan(loss) ? "NaN" : "infinite", s->iter + 1);
+		eprintf("loss is %s at iteration %lld; stopped, %s",
+			isnan(loss) ? "NaN" : "infinite", s->iter + 1,
+			have_ckpt ? "the last good checkpoint is kept" :
+			"and no checkpoint was written");
 	memcpy(s->h, th->data, th->nbytes);
 	ts_frame_free(&f);
 
 	s->smooth = s->smooth * 0.999 + loss * 0.001;
 	s->iter++;
-	if (log)
-		fprintf(log, "%lld %.6f %.6f\n", s->iter, loss, s->smooth);
+	log_line(log, "%lld %.17g %.17g\n", s->iter, loss, s->smooth);
 	size_t bytes = (size_t)(lp->in.off - at);
 	if (bytes > lp->back_bytes) {
 		lp->back_bytes = bytes;
@@ -528,146 +510,262 @@ static double take_step(struct loop *lp, struct state *s, FILE *log)
 	return loss;
 }
 
+/* -x NAME=VALUE into o->extra; feed's own settings cannot be given so. */
+static void extra_setting(struct opts *o, const char *arg)
+{
+	static const char *const own[] = { "H", "T", "B", "seed", "valfrac", "real" };
+	const char *eq = strchr(arg, '=');
+	char name[TS_MAX_NAME + 1];
+	if (!eq || eq == arg || (size_t)(eq - arg) > TS_MAX_NAME)
+		uprintf("-x: '%s' is not NAME=VALUE", arg);
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = 0;
+	for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+		if (strcmp(name, own[i]) == 0)
+			uprintf("-x: %s is feed's own setting", name);
+	ckpt_set(&o->extra, name, eq + 1, "-x");
+}
+
+/* One option c with argument arg into o. */
+static void option(struct opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'T': o->T = (int)estrtonum(arg, 1, 1 << 16, "-T"); o->given |= GIVEN_T; break;
+	case 'B': o->B = (int)estrtonum(arg, 1, 1 << 16, "-B"); o->given |= GIVEN_B; break;
+	case 'q': o->ahead = (int)estrtonum(arg, 1, AHEAD_MAX, "-q"); break;
+	case 'n': o->iters = estrtonum(arg, 0, 1LL << 62, "-n"); break;
+	case 'k': o->ckpt_every = estrtonum(arg, 1, 1LL << 62, "-k"); break;
+	case 'o': o->ckpt = arg; break;
+	case 'L': o->log = arg; break;
+	case 'V': o->vlog = arg; break;
+	case 'b': o->best = arg; break;
+	case 'S': o->sample_every = estrtonum(arg, 0, 1LL << 62, "-S"); break;
+	case 'N': o->sample_len = estrtonum(arg, 0, 1LL << 40, "-N"); break;
+	case 'v': o->valfrac = estrtod(arg, 0, 0.99, "-v"); o->valfrac_arg = arg;
+		  o->given |= GIVEN_V; break;
+	case 'e': o->val_every = estrtonum(arg, 1, 1LL << 62, "-e"); break;
+	case 'E': o->val_max = estrtonum(arg, 2, 1LL << 62, "-E"); break;
+	case 'p': o->progress_every = estrtonum(arg, 0, 1LL << 62, "-p"); break;
+	case 's': o->seed = (unsigned long long)estrtonum(arg, 0, 1LL << 62, "-s");
+		  o->given |= GIVEN_S; break;
+	case 'x': extra_setting(o, arg); break;
+	case 'i': o->init = arg; break;
+	case 'r': o->resume = arg; break;
+	case 'w': o->ws = arg; break;
+	case 'K': o->check = 1; break;
+	default: usage();
+	}
+}
+
 static void parse(struct opts *o, int argc, char **argv)
 {
 	*o = (struct opts){ .T = 25, .B = 1, .ahead = AHEAD, .ckpt_every = 1000, .sample_every = 1000,
 			    .val_every = 1000, .sample_len = 200, .val_max = 100000,
-			    .seed = 1 };
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (is_help(argv[i]))
-			help();
+			    .seed = 1, .valfrac_arg = "0" };
+	if (argc > 1 && is_help(argv[1]))
+		help();
 	int c;
-	while ((c = getopt(argc, argv, "T:B:a:n:k:o:L:S:N:v:e:E:p:s:i:r:w:")) != -1) {
-		switch (c) {
-		case 'T': o->T = (int)estrtonum(optarg, 1, 1 << 16, "-T"); break;
-		case 'B': o->B = (int)estrtonum(optarg, 1, 1 << 16, "-B"); break;
-		case 'a': o->ahead = (int)estrtonum(optarg, 1, AHEAD_MAX, "-a"); break;
-		case 'n': o->iters = estrtonum(optarg, 0, 1LL << 62, "-n"); break;
-		case 'k': o->ckpt_every = estrtonum(optarg, 1, 1LL << 62, "-k"); break;
-		case 'o': o->ckpt = optarg; break;
-		case 'L': o->log = optarg; break;
-		case 'S': o->sample_every = estrtonum(optarg, 0, 1LL << 62, "-S"); break;
-		case 'N': o->sample_len = estrtonum(optarg, 0, 1LL << 40, "-N"); break;
-		case 'v': o->valfrac = estrtod(optarg, 0, 0.99, "-v"); break;
-		case 'e': o->val_every = estrtonum(optarg, 1, 1LL << 62, "-e"); break;
-		case 'E': o->val_max = estrtonum(optarg, 2, 1LL << 62, "-E"); break;
-		case 'p': o->progress_every = estrtonum(optarg, 0, 1LL << 62, "-p"); break;
-		case 's': o->seed = (unsigned long long)estrtonum(optarg, 0, 1LL << 62, "-s"); break;
-		case 'i': o->init = optarg; break;
-		case 'r': o->resume = optarg; break;
-		case 'w': o->ws = optarg; break;
-		default: usage();
-		}
+	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:V:b:S:N:v:e:E:p:s:x:i:r:w:K")) != -1)
+		option(o, c, optarg);
+	if ((uint64_t)o->T * (uint64_t)o->B > (1u << 24))
+		uprintf("-T times -B is over 2^24 characters per window");
+	if (o->check) {
+		if (argc != optind || o->init)
+			usage();
+		return;
 	}
 	if (argc - optind != 1 || !o->ws || !o->init == !o->resume)
 		usage();
 	o->corpus = argv[optind];
 	if (!o->ckpt)
 		o->ckpt = o->resume;
-	if ((uint64_t)o->T * (uint64_t)o->B > (1u << 24))
-		uprintf("-T times -B is over 2^24 characters per window");
+}
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* SIGINT and SIGTERM stop the run cleanly (the loop checks stop_signal);
+ * SIGXFSZ is ignored so that a file over its size limit is a write error
+ * reported, not a silent death. */
+static void signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Everything a run works with besides its options and state. */
+struct run {
+	struct data d;
+	struct ts_map ws;
+	struct rnn_params P;	/* in the workspace */
+	struct vocab vocab;
+	struct logf log, vlog;
+	struct loop lp;
+	struct pace pace;
+	double loss;		/* the last window's */
+	long long last_ckpt;	/* iteration of the last checkpoint written */
+	long long stopped_at;	/* iteration at_stop last acted after */
+};
+
+/* Windows out, steps back, until iteration stop (sooner if a signal comes:
+ * then only the windows already out come back); a step that has come back
+ * is taken before another window goes out. */
+static void advance(const struct opts *o, struct ckpt_state *s, struct run *r,
+		    long long stop)
+{
+	struct loop *lp = &r->lp;
+	while (s->iter < stop) {
+		if (stop_signal && stop > lp->sent)
+			stop = lp->sent;
+		if (s->iter >= stop)
+			break;
+		if (lp->sent < stop && lp->sent - s->iter < lp->ahead &&
+		    (lp->sent == s->iter || !ts_rready(&lp->in))) {
+			send_window(lp, s);
+			continue;
+		}
+		r->loss = take_step(lp, s, &r->log);
+		if (s->iter < stop)
+			progress(o, s, r->loss, s->val, &r->pace);
+	}
+}
+
+/* A held-out measurement after iteration s->iter, to val.log; a scheduled
+ * one is the state's and may make a new best.t. */
+static void measure(const struct opts *o, struct ckpt_state *s, struct run *r, int scheduled)
+{
+	double bpc = validate(&r->P, &r->d.corpus, r->d.ntrain, r->d.nval);
+	log_line(&r->vlog, "%lld %.17g\n", s->iter, bpc);
+	log_flush(&r->vlog);
+	if (!scheduled) {
+		progress(o, s, r->loss, bpc, &r->pace);
+		return;
+	}
+	s->val = bpc;
+	if (s->best < 0 || bpc < s->best) {
+		s->best = bpc;
+		if (o->best)
+			checkpoint(o->best, &r->ws, s);
+	}
+}
+
+/* The loop is idle after iteration s->iter: sample, measure and checkpoint
+ * as scheduled, in that order, so a checkpoint holds the sampler's state
+ * after its iteration's sample. */
+static void at_stop(const struct opts *o, struct ckpt_state *s, struct run *r)
+{
+	if (o->sample_every && s->iter % o->sample_every == 0)
+		sample_text(&r->P, &r->vocab, s->h, r->lp.y[(size_t)(o->T - 1) * o->B],
+			    o->sample_len, &s->rng, s->iter);
+	if (r->d.nval > 1 && s->iter % o->val_every == 0)
+		measure(o, s, r, 1);
+	if (s->iter % o->ckpt_every == 0) {
+		/* The log holds every iteration the checkpoint has. */
+		log_flush(&r->log);
+		checkpoint(o->ckpt, &r->ws, s);
+		have_ckpt = o->ckpt != NULL;
+		r->last_ckpt = s->iter;
+	}
+	progress(o, s, r->loss, s->val, &r->pace);
+}
+
+/* Train to -n (or until a signal); then the last measurement and
+ * checkpoint if the schedule did not just make them. */
+static void run_loop(const struct opts *o, struct ckpt_state *s, struct run *r)
+{
+	/* A resumed run's first iteration was acted on before its checkpoint. */
+	r->last_ckpt = r->stopped_at = s->iter;
+	while (!stop_signal && (!o->iters || s->iter < o->iters)) {
+		advance(o, s, r, next_stop(o, s->iter, r->d.nval > 1));
+		if (s->iter != r->stopped_at)
+			at_stop(o, s, r);
+		r->stopped_at = s->iter;
+	}
+	if (r->d.nval > 1 && s->iter % o->val_every != 0)
+		measure(o, s, r, 0);
+	log_flush(&r->log);
+	if (r->last_ckpt != s->iter)
+		checkpoint(o->ckpt, &r->ws, s);
+}
+
+/* Map the workspace, open the logs and the loop's ends. */
+static void open_run(const struct opts *o, const struct ckpt_state *s, struct run *r, int H)
+{
+	ts_map_open(&r->ws, o->ws, 0);
+	model_from_map(&r->P, &r->ws, WS_PARAMS, "");
+	vocab_from_tensor(&r->vocab, ts_map_find(&r->ws, WS_PARAMS, WS_VOCAB), o->ws);
+	log_open(&r->log, o->log, s->iter, 0);
+	log_open(&r->vlog, o->vlog, s->iter, o->val_every);
+
+	struct loop *lp = &r->lp;
+	size_t TB = (size_t)o->T * (size_t)o->B;
+	*lp = (struct loop){ .sent = s->iter, .ahead = 1, .ahead_max = o->ahead, .send_h0 = 1,
+			     .T = o->T, .B = o->B, .H = H, .L = r->d.L };
+	lp->x = emalloc(TB * sizeof *lp->x);
+	lp->y = emalloc(TB * sizeof *lp->y);
+	lp->run = emalloc(((size_t)o->T + 1) * sizeof *lp->run);
+	lp->zeros = ecalloc((size_t)o->B * (size_t)H, sizeof *lp->zeros);
+	lp->cur = emalloc((size_t)o->B * sizeof *lp->cur);
+	for (int b = 0; b < o->B; b++)
+		cursor_init(&lp->cur[b], &r->d.corpus, CURSOR_CAP);
+	loop_open(lp);
+	r->pace = (struct pace){ .t0 = now(), .first = s->iter };
+	r->pace.tlast = r->pace.t0;
+}
+
+static void close_run(const struct opts *o, struct run *r)
+{
+	log_close(&r->log);
+	log_close(&r->vlog);
+	loop_close(&r->lp);
+	for (int b = 0; b < o->B; b++)
+		cursor_free(&r->lp.cur[b]);
+	free(r->lp.cur);
+	free(r->lp.x);
+	free(r->lp.y);
+	free(r->lp.run);
+	free(r->lp.zeros);
+	vocab_free(&r->vocab);
+	ts_map_close(&r->ws);
+	corpus_close(&r->d.corpus);
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o;
-	struct state s = { 0 };
-	int V, H;
+	struct ckpt c;
+	struct ckpt_state s;
+	struct run r;
 
 	setprog(argv[0]);
 	parse(&o, argc, argv);
-	make_workspace(&o, &s, &V, &H);
+	signals();
+	if (o.check && !o.resume)
+		return 0;
+	/* Everything is checked before the first file is written. */
+	ckpt_read(&c, o.resume ? o.resume : o.init, o.resume != NULL);
+	start_state(&o, &c, &s);
+	if (o.check)
+		print_settings(&s);
+	int H = c.P.H;
+	open_data(&r.d, &o, &s, c.vocab, c.path);
+	ws_create(o.ws, c.vocab, &c.P, &c.M, s.iter, o.T, o.B);
+	ckpt_free(&c);
 
-	struct corpus corpus;
-	corpus_open(&corpus, o.corpus, V);
-	uint64_t nval = (uint64_t)((double)corpus.n * o.valfrac);
-	uint64_t ntrain = corpus.n - nval;
-	if (o.resume && (uint64_t)s.ntrain != ntrain)
-		eprintf("%s: checkpoint trained on %lld characters, this corpus gives %llu",
-			o.resume, s.ntrain, (unsigned long long)ntrain);
-	s.ntrain = (long long)ntrain;
-	uint64_t L = ntrain / (uint64_t)o.B;	/* each sequence's slice */
-	if (L < (uint64_t)o.T + 2)
-		eprintf("%s: %llu training characters are too few for %d sequences of "
-			"windows of %d", o.corpus, (unsigned long long)ntrain, o.B, o.T);
-	if (nval > (uint64_t)o.val_max)
-		nval = (uint64_t)o.val_max;
-
-	struct ts_map ws;
-	struct rnn_params P;
-	struct vocab vocab;
-	ts_map_open(&ws, o.ws, 0);
-	model_from_map(&P, &ws, "params", "");
-	vocab_from_tensor(&vocab, ts_map_find(&ws, "params", "vocab"), o.ws);
-	corpus_check_vocab(&corpus, &vocab);
-
-	if (o.log)
-		trim_log(o.log, s.iter);
-	FILE *log = NULL;
-	if (o.log && !(log = fopen(o.log, "a")))
-		eprintf("%s:", o.log);
-
-	size_t TB = (size_t)o.T * (size_t)o.B;
-	struct loop lp = { .sent = s.iter, .ahead = 1, .ahead_max = o.ahead, .send_h0 = 1,
-			   .T = o.T, .B = o.B, .H = H, .L = L };
-	lp.x = emalloc(TB * sizeof *lp.x);
-	lp.y = emalloc(TB * sizeof *lp.y);
-	lp.run = emalloc(((size_t)o.T + 1) * sizeof *lp.run);
-	lp.zeros = ecalloc((size_t)o.B * (size_t)H, sizeof *lp.zeros);
-	lp.cur = emalloc((size_t)o.B * sizeof *lp.cur);
-	for (int b = 0; b < o.B; b++)
-		cursor_init(&lp.cur[b], &corpus, CURSOR_CAP);
-	loop_open(&lp);
-
-	long long last_ckpt = s.iter;
-	struct pace pace = { .t0 = now(), .first = s.iter };
-	pace.tlast = pace.t0;
-	double val = -1, loss = 0;
-	while (!o.iters || s.iter < o.iters) {
-		/* Windows out, steps back, up to the next stop; a step that
-		 * has come back is taken before another window goes out. */
-		long long stop = next_stop(&o, s.iter, nval > 1);
-		while (s.iter < stop) {
-			if (lp.sent < stop && lp.sent - s.iter < lp.ahead &&
-			    (lp.sent == s.iter || !ts_rready(&lp.in))) {
-				send_window(&lp, &s);
-				continue;
-			}
-			loss = take_step(&lp, &s, log);
-			if (s.iter < stop)
-				progress(&o, &s, loss, val, &pace);
-		}
-		/* The loop is idle: the workspace holds the parameters after
-		 * iteration s.iter, and s its state. */
-		if (s.iter % o.ckpt_every == 0) {
-			/* The log holds every iteration the checkpoint has. */
-			if (log && fflush(log))
-				eprintf("%s: write error:", o.log);
-			checkpoint(&o, &ws, &s, H);
-			last_ckpt = s.iter;
-		}
-		if (o.sample_every && s.iter % o.sample_every == 0)
-			sample_text(&P, &vocab, s.h, lp.y[(size_t)(o.T - 1) * o.B], o.sample_len,
-				    &s.rng, s.iter);
-		if (nval > 1 && s.iter % o.val_every == 0)
-			val = validate(&P, &corpus, ntrain, nval);
-		progress(&o, &s, loss, val, &pace);
-	}
-	if (last_ckpt != s.iter)
-		checkpoint(&o, &ws, &s, H);
-	if (log && (fflush(log) || ferror(log) || fclose(log)))
-		eprintf("%s: write error:", o.log);
-	loop_close(&lp);
-	for (int b = 0; b < o.B; b++)
-		cursor_free(&lp.cur[b]);
-	free(lp.cur);
-	free(lp.x);
-	free(lp.y);
-	free(lp.run);
-	free(lp.zeros);
+	open_run(&o, &s, &r, H);
+	run_loop(&o, &s, &r);
+	close_run(&o, &r);
 	free(s.h);
-	vocab_free(&vocab);
-	ts_map_close(&ws);
-	corpus_close(&corpus);
+	if (stop_signal) {
+		fprintf(stderr, "%s: stopped by %s after iteration %lld%s\n", argv0,
+			stop_signal == SIGINT ? "SIGINT" : "SIGTERM", s.iter,
+			o.ckpt ? ", checkpoint written" : "");
+		return 128 + stop_signal;
+	}
 	return 0;
 }

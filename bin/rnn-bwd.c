@@ -18,6 +18,8 @@
 #include "model.h"
 #include "rnn.h"
 #include "ts.h"
+#include "tsframe.h"
+#include "workspace.h"
 
 static void usage(void)
 {
@@ -57,38 +59,89 @@ static void *reserve(void *p, size_t *cap, size_t n)
 	return emalloc(n);
 }
 
+/* The activations of window win: in the frame, or, when rnn-fwd -w left
+ * them in the workspace, there. */
+static void activations(const real **hs, const real **ps, const struct ws_src *src,
+			const struct ts_frame *f, const struct model_window *win,
+			const struct rnn_params *P, const char *stream)
+{
+	uint64_t T = (uint64_t)win->T, B = (uint64_t)win->B;
+	const uint64_t hsd[3] = { T, B, (uint64_t)P->H }, psd[3] = { T, B, (uint64_t)P->V };
+	*hs = ws_src_scratch(src, WS_FORWARD, WS_HS, 3, hsd);
+	*ps = ws_src_scratch(src, WS_FORWARD, WS_PS, 3, psd);
+	if (ts_frame_find(f, WS_HS) || !*hs || !*ps) {
+		*hs = tsf_need_shaped(f, WS_HS, TS_REAL, 3, hsd, stream)->data;
+		*ps = tsf_need_shaped(f, WS_PS, TS_REAL, 3, psd, stream)->data;
+	}
+}
+
+/* The gradients' home for parameters P: the workspace's frame "grads"
+ * (found once, written in place every frame), or our own. */
+static struct rnn_params gradients(struct work *k, const struct ws_src *src,
+				   const struct rnn_params *P)
+{
+	if (src->writable) {
+		if (!k->G.Wxh)
+			ws_src_find(src, &k->G, WS_GRADS, WS_GRAD_PREFIX);
+	} else if (k->G.V != P->V || k->G.H != P->H) {
+		model_free(&k->G);
+		model_alloc(&k->G, P->V, P->H);
+	}
+	return k->G;
+}
+
+/* The backward pass of forward frame f (read from stream), written to w. */
+static void backward(struct work *k, struct ws_src *src, const struct ts_frame *f,
+		     real clip, const char *stream, struct ts_writer *w)
+{
+	static const char *const consumed[] = { "x", "y", "h0", WS_HS, WS_PS, NULL };
+	struct rnn_params P, G;
+	struct model_window win;
+	const real *hs, *ps;
+	ws_src_params(src, &P, f, stream);
+	model_window(&win, f, &P, stream);
+	if (!win.h0)
+		tsf_need(f, "h0", stream);	/* dies: dWhh needs it */
+	activations(&hs, &ps, src, f, &win, &P, stream);
+	G = gradients(k, src, &P);
+	uint64_t B = (uint64_t)win.B, H = (uint64_t)P.H;
+	k->dh0 = reserve(k->dh0, &k->dh0_cap, (size_t)(B * H) * sizeof(real));
+	k->scratch = reserve(k->scratch, &k->scratch_cap,
+			     rnn_scratch_bytes(P.V, P.H, win.T, win.B));
+
+	rnn_backward(&G, k->dh0, &P, win.T, win.B, win.x, win.y, win.h0, hs, ps, k->scratch);
+	if (clip > 0)
+		rnn_clip(&G, clip);
+
+	struct ts_tensor out[MODEL_NTENSORS + 1] = {
+		[MODEL_NTENSORS] = { .name = "dh0", .dtype = TS_REAL, .rank = 2,
+				     .dims = { B, H }, .data = k->dh0 },
+	};
+	model_tensors(out, &G, WS_GRAD_PREFIX);
+	if (src->writable)
+		tsf_write_pass(w, WS_GRADS, f, consumed, out + MODEL_NTENSORS, 1);
+	else
+		tsf_write_pass(w, WS_GRADS, f, consumed, out, MODEL_NTENSORS + 1);
+}
+
 int main(int argc, char **argv)
 {
-	static const char *const consumed[] = { "x", "y", "h0", "hs", "ps", NULL };
-	struct model_src src = { 0 };
-	int c, model = 0, workspace = 0;
+	struct ws_src src = { 0 };
+	int c;
 	real clip = 5;
 
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	while ((c = getopt(argc, argv, "c:m:w:")) != -1) {
-		switch (c) {
-		case 'c':
+		if (c == 'c')
 			clip = (real)estrtod(optarg, 0, 1e30, "-c");
-			break;
-		case 'm':
-		case 'w':
-			if (src.path)
-				usage();
-			src.path = optarg;
-			model = c == 'm';
-			workspace = c == 'w';
-			break;
-		default:
+		else if (ws_src_opt(&src, c, optarg))
 			usage();
-		}
 	}
 	if (argc - optind > 1)
 		usage();
-	src.writable = workspace;
-	if (model)
-		model_src_map(&src);
+	ws_src_start(&src);
 
 	struct ts_reader r;
 	struct ts_writer w;
@@ -97,68 +150,13 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		struct rnn_params P, G;
-		struct model_window win;
-		model_src_params(&src, &P, &f, r.path);
-		model_window(&win, &f, &P, r.path);
-		if (!win.h0)
-			model_need(&f, "h0", r.path);	/* dies: dWhh needs it */
-		uint64_t T = (uint64_t)win.T, B = (uint64_t)win.B;
-		uint64_t H = (uint64_t)P.H, V = (uint64_t)P.V;
-		const uint64_t hsd[3] = { T, B, H }, psd[3] = { T, B, V };
-		/* The activations travel in the frame, or, when rnn-fwd -w
-		 * left them in the workspace, stay there. */
-		const real *hs = model_src_scratch(&src, "forward", "hs", 3, hsd);
-		const real *ps = model_src_scratch(&src, "forward", "ps", 3, psd);
-		if (ts_frame_find(&f, "hs") || !hs || !ps) {
-			struct ts_tensor *ths = model_need(&f, "hs", r.path);
-			struct ts_tensor *tps = model_need(&f, "ps", r.path);
-			model_expect(ths, TS_REAL, 3, hsd, r.path);
-			model_expect(tps, TS_REAL, 3, psd, r.path);
-			hs = ths->data;
-			ps = tps->data;
-		}
-
-		if (workspace) {
-			/* The workspace is mapped by now; its gradients are
-			 * found once, written in place every frame. */
-			if (!k.G.Wxh) {
-				if (!model_from_map(&k.G, &src.map, "grads", "d"))
-					eprintf("%s: frame 'grads': no tensor 'dWxh'", src.path);
-				model_check_same(&P, &k.G, src.path, "frame 'grads'");
-			}
-			G = k.G;
-		} else {
-			if (k.G.V != P.V || k.G.H != P.H) {
-				model_free(&k.G);
-				model_alloc(&k.G, P.V, P.H);
-			}
-			G = k.G;
-		}
-		k.dh0 = reserve(k.dh0, &k.dh0_cap, (size_t)(B * H) * sizeof(real));
-		k.scratch = reserve(k.scratch, &k.scratch_cap,
-				    rnn_scratch_bytes(P.V, P.H, win.T, win.B));
-
-		rnn_backward(&G, k.dh0, &P, win.T, win.B, win.x, win.y, win.h0,
-			     hs, ps, k.scratch);
-		if (clip > 0)
-			rnn_clip(&G, clip);
-
-		struct ts_tensor out[MODEL_NTENSORS + 1] = {
-			[MODEL_NTENSORS] = { .name = "dh0", .dtype = TS_REAL, .rank = 2,
-					     .dims = { B, H }, .data = k.dh0 },
-		};
-		model_tensors(out, &G, "d");
-		if (workspace)
-			model_write_pass(&w, "grads", &f, consumed, out + MODEL_NTENSORS, 1);
-		else
-			model_write_pass(&w, "grads", &f, consumed, out, MODEL_NTENSORS + 1);
+		backward(&k, &src, &f, clip, r.path, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
-	model_src_close(&src);
-	if (!workspace)
+	ws_src_close(&src);
+	if (!src.writable)
 		model_free(&k.G);
 	free(k.dh0);
 	free(k.scratch);

@@ -18,6 +18,7 @@
 #include "rng.h"
 #include "ts.h"
 #include "vocab.h"
+#include "workspace.h"
 
 static void usage(void)
 {
@@ -83,7 +84,7 @@ int main(int argc, char **argv)
 
 	struct ts_writer w;
 	ts_wopen(&w, NULL);
-	ts_write_frame(&w, "params", 1 + MODEL_NTENSORS);
+	ts_write_frame(&w, WS_PARAMS, 1 + MODEL_NTENSORS);
 	vocab_write(&w, &v);
 	model_write(&w, &P, "");
 	ts_wclose(&w);

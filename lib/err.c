@@ -72,14 +72,6 @@ void uprintf(const char *fmt, ...)
 	_exit(EXIT_USAGE);
 }
 
-void weprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmessage(fmt, ap);
-	va_end(ap);
-}
-
 size_t emul(size_t n, size_t size, const char *what)
 {
 	size_t r;

@@ -23,8 +23,6 @@ void setprog(const char *arg0);
  * (uprintf). A message ending in ':' gets ": strerror(errno)" appended. */
 void eprintf(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void uprintf(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-/* Same message, but only a warning: returns. */
-void weprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* malloc/calloc that die on failure; ecalloc checks n*size for overflow. */
 void *emalloc(size_t size);

@@ -108,16 +108,22 @@ int ts_valid_name(const char *s, size_t minlen)
 	return ts_name_check(s, strlen(s), minlen) == NULL;
 }
 
+const char *ts_shape_fmt(char buf[TS_SHAPE_BUF], int rank, const uint64_t *dims, int text)
+{
+	size_t len = 0, n = TS_SHAPE_BUF;
+	buf[len++] = text ? '[' : '(';
+	for (int i = 0; i < rank && i < TS_MAX_RANK; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%llu",
+					i ? (text ? " " : ",") : "",
+					(unsigned long long)dims[i]);
+	snprintf(buf + len, n - len, "%s", text ? "]" : ")");
+	return buf;
+}
+
 const char *ts_shape_str(const struct ts_tensor *t)
 {
-	static char buf[TS_MAX_RANK * 21 + 3];
-	size_t n = 0;
-	buf[n++] = '[';
-	for (int i = 0; i < t->rank; i++)
-		n += (size_t)snprintf(buf + n, sizeof buf - n, i ? " %llu" : "%llu",
-				      (unsigned long long)t->dims[i]);
-	snprintf(buf + n, sizeof buf - n, "]");
-	return buf;
+	static char buf[TS_SHAPE_BUF];
+	return ts_shape_fmt(buf, t->rank, t->dims, 1);
 }
 
 const char *ts_shape_check(struct ts_tensor *t)

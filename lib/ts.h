@@ -153,7 +153,12 @@ int ts_valid_name(const char *s, size_t minlen);
 const char *ts_name_check(const char *s, size_t n, size_t minlen);
 /* Bytes in t's header, padding included: where its data starts. */
 size_t ts_header_bytes(const struct ts_tensor *t);
-/* t's shape as "[2 3]" ("[]" for a scalar), for messages; valid until the
+/* Room for any shape written by ts_shape_fmt, with its terminating NUL. */
+enum { TS_SHAPE_BUF = TS_MAX_RANK * 21 + 3 };
+/* The shape rank/dims in buf: "(3,4)" as messages write it, or, with text
+ * set, "[3 4]" as the text form (formats/text.md) does. Returns buf. */
+const char *ts_shape_fmt(char buf[TS_SHAPE_BUF], int rank, const uint64_t *dims, int text);
+/* t's shape in the text form, "[2 3]" ("[]" for a scalar); valid until the
  * next call. */
 const char *ts_shape_str(const struct ts_tensor *t);
 /* Fill t's count and nbytes from dtype/rank/dims, or return a static

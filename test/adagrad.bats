@@ -3,7 +3,7 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
-load fixtures/mdl-lib
+load mdl_helper
 
 USAGE="usage: adagrad [-l LR] [-w WORKSPACE] [FILE]"
 PARAMS="Wxh Whh Why bh by"
@@ -225,4 +225,15 @@ near() {
 	run -2 --separate-stderr adagrad -w
 	[ "${stderr_lines[-1]}" = "$USAGE" ]
 	[ -z "$output" ]
+}
+
+@test "adagrad: a gradient that alone is off is the one named" {
+	# V 2, H 1: every gradient fits the parameters but dWxh, which has V 3.
+	{ printf 'frame grads\n'
+	  printf 'tensor Wxh f32 [1 2]\n0 0\ntensor Whh f32 [1 1]\n0\ntensor Why f32 [2 1]\n0 0\n'
+	  printf 'tensor bh f32 [1]\n0\ntensor by f32 [2]\n0 0\n'
+	  printf 'tensor dWxh f32 [1 3]\n0 0 0\ntensor dWhh f32 [1 1]\n0\ntensor dWhy f32 [2 1]\n0 0\n'
+	  printf 'tensor dbh f32 [1]\n0\ntensor dby f32 [2]\n0 0\n'; } | tensordump -r > "$D/g.t"
+	run -1 --separate-stderr adagrad "$D/g.t"
+	[ "$stderr" = "adagrad: $D/g.t: tensor 'dWxh' has shape (1,3), expected (1,2)" ]
 }

@@ -30,7 +30,9 @@ feed_on() {
 @test "feed: a corpus encoded with another vocabulary of its size is refused, naming both" {
 	encode "$D/abcd.t" "$D/abcd.txt" > "$D/c.t"
 	feed_on "$D/c.t"
-	[ "$stderr" = "feed: $D/c.t: encoded with vocabulary a9cf9f00, $D/ws.t's is 99e8ae4b" ]
+	[ "$stderr" = "feed: $D/c.t: encoded with vocabulary a9cf9f00, $D/m.t's is 99e8ae4b" ]
+	# Refused before the workspace is written.
+	[ ! -e "$D/ws.t" ]
 	# Any frame of it: the first two from the model's vocabulary.
 	cat "$D/hello.txt" | encode "$H" > "$D/a.t"
 	cat "$D/a.t" "$D/a.t" "$D/c.t" > "$D/mixed.t"

@@ -54,7 +54,7 @@ command_of() {
 # Options that --help still lists by the name they had before a rename
 # decided for all branches (program:old:new); the page has the new one.
 # The lead drops an entry once the rename is merged (then it is inert).
-RENAMED="feed:a:q train:a:P"
+RENAMED=""
 
 # Prints, one a line, the options that program $1's --help lists and its
 # page $2 does not name in its SYNOPSIS.

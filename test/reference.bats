@@ -8,7 +8,7 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
-load fixtures/mdl-lib
+load mdl_helper
 
 setup() {
 	command -v python3 > /dev/null || skip "python3 is missing"

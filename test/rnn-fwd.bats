@@ -3,7 +3,7 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
-load fixtures/mdl-lib
+load mdl_helper
 
 USAGE="usage: rnn-fwd [-m MODEL | -w WORKSPACE] [FILE]"
 

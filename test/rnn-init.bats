@@ -4,7 +4,7 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
-load fixtures/mdl-lib
+load mdl_helper
 
 setup() {
 	D=$BATS_TEST_TMPDIR

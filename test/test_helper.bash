@@ -16,3 +16,8 @@ mkstream() {
 # Test programs (test/*.c) of the build under test and of the double build.
 TESTBIN="${CHARNN_TESTBIN:-$TOP/build/obj/test}"
 DTESTBIN="${CHARNN_TESTBIN_DOUBLE:-$TOP/build/double/obj/test}"
+
+# The scalar i64 tensor $2 of the stream in file $1.
+scalar() {
+	tensordump -a "$1" | awk -v n="$2" '$1 == "tensor" && $2 == n { getline; print $1; exit }'
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# pipelines/train and feed: the training loop as a pipeline, checkpoints,
-# exact resumption (also after kill -9), the loss log, NaN handling.
+# pipelines/train: the training loop as a pipeline, checkpoints, exact
+# resumption (also after kill -9), the loss log, NaN handling.
 
 bats_require_minimum_version 1.5.0
 load test_helper
@@ -9,19 +9,6 @@ setup() {
 	head -c 6000 "$TOP/data/corpus.txt" > "$BATS_TEST_TMPDIR/c.txt"
 	C="$BATS_TEST_TMPDIR/c.txt"
 	TRAIN="$TOP/pipelines/train"
-}
-
-# Vocabulary v.t, encoded corpus $2 and a model m.t of H 4 in the test's
-# directory, from text file $1.
-prepare() {
-	vocab "$1" > "$BATS_TEST_TMPDIR/v.t"
-	encode "$BATS_TEST_TMPDIR/v.t" "$1" > "$2"
-	rnn-init -H 4 "$BATS_TEST_TMPDIR/v.t" > "$BATS_TEST_TMPDIR/m.t"
-}
-
-# The scalar i64 tensor $2 of the stream in file $1.
-scalar() {
-	tensordump -a "$1" | awk -v n="$2" '$1 == "tensor" && $2 == n { getline; print $1; exit }'
 }
 
 @test "train: smoothed loss falls well below its start, checkpoint samples" {
@@ -104,63 +91,6 @@ scalar() {
 	run -2 "$TRAIN" -Z
 }
 
-@test "feed: bad usage exits 2" {
-	run -2 --separate-stderr feed
-	[[ "$stderr" == "usage: feed"* ]]
-	run -2 --separate-stderr feed -T 0 -i m.t -w ws.t c.t
-	[ "$stderr" = "feed: -T: 0 is out of range [1, 65536]" ]
-	run -2 --separate-stderr feed -i m.t -r c.t -w ws.t c.t
-	[[ "$stderr" == "usage: feed"* ]]
-}
-
-@test "feed: a corpus too short for the window is an error" {
-	printf 'abcabc' > "$BATS_TEST_TMPDIR/s.txt"
-	prepare "$BATS_TEST_TMPDIR/s.txt" "$BATS_TEST_TMPDIR/s.t"
-	run -1 --separate-stderr feed -i "$BATS_TEST_TMPDIR/m.t" -w "$BATS_TEST_TMPDIR/ws.t" \
-		"$BATS_TEST_TMPDIR/s.t" < /dev/null
-	[ "$stderr" = "feed: $BATS_TEST_TMPDIR/s.t: 6 training characters are too few for 1 sequences of windows of 25" ]
-}
-
-@test "feed: a loop that closes early is an error, not a hang" {
-	prepare "$C" "$BATS_TEST_TMPDIR/c.t"
-	run -1 --separate-stderr feed -i "$BATS_TEST_TMPDIR/m.t" -w "$BATS_TEST_TMPDIR/ws.t" \
-		"$BATS_TEST_TMPDIR/c.t" < /dev/null
-	[ "$stderr" = "feed: <stdin>: the loop closed before iteration 1 came back" ]
-}
-
-@test "feed: the workspace's data starts on 64-byte boundaries; its step is the iteration" {
-	command -v python3 >/dev/null || skip "python3 is missing"
-	prepare "$C" "$BATS_TEST_TMPDIR/c.t"
-	# No loop: feed makes the workspace, then stops at the first step.
-	cd "$BATS_TEST_TMPDIR"
-	run -1 --separate-stderr bash -c 'feed -i m.t -w ws.t c.t < /dev/null > /dev/null'
-	[ "$(scalar ws.t step)" -eq 0 ]
-	# Every tensor's data offset, from the headers (formats/tensor.md).
-	run -0 python3 - ws.t <<-'EOF'
-	import struct, sys
-	b = open(sys.argv[1], "rb").read()
-	pad8 = lambda n: (n + 7) & ~7
-	size = {1: 1, 2: 4, 3: 8, 4: 4, 5: 8}
-	o = 0
-	while o < len(b):
-	    count = struct.unpack_from("<I", b, o + 8)[0]
-	    o += 16 + pad8(b[o + 5])
-	    for _ in range(count):
-	        code, rank, nlen = b[o + 5], b[o + 6], b[o + 7]
-	        flags = struct.unpack_from("<I", b, o + 8)[0]
-	        dims = struct.unpack_from("<%dQ" % rank, b, o + 16)
-	        name = b[o + 16 + 8 * rank:o + 16 + 8 * rank + nlen].decode()
-	        data = o + 16 + 8 * rank + pad8(nlen) + 8 * (flags >> 8 & 255)
-	        n = size[code]
-	        for d in dims:
-	            n *= d
-	        print(name, data % 64)
-	        o = data + pad8(n) + 8
-	EOF
-	[ "${#lines[@]}" -eq 19 ]	# params 6, adagrad 6, grads 5, forward 2
-	[ "$(printf '%s\n' "${lines[@]}" | awk '$2 != 0' | wc -l)" -eq 0 ]
-}
-
 # A stage of the loop that dies half a second into the run: a wrapper named
 # $1, first on PATH, that kills the real program.
 dying_stage() {
@@ -183,50 +113,185 @@ dying_stage() {
 	done
 }
 
-# The loop of formats/model.md by hand, feed given options $2..., in dir $1.
-loop() {
-	local d=$1
-	shift
-	mkdir -p "$d"
-	mkfifo "$d/loop"
-	feed -i m.t -w "$d/ws.t" -o "$d/ckpt.t" -L "$d/loss.log" "$@" c.t < "$d/loop" 2> "$d/err" |
-		rnn-fwd -w "$d/ws.t" | rnn-bwd -w "$d/ws.t" | adagrad -w "$d/ws.t" > "$d/loop"
-}
-
-@test "feed: windows sent ahead train exactly as one window at a time" {
-	cd "$BATS_TEST_TMPDIR"
-	prepare "$C" c.t
-	loop one -a 1 -n 300 -k 100 -S 100 -e 70 -v 0.2 -B 2 -p 50
-	loop ahead -n 300 -k 100 -S 100 -e 70 -v 0.2 -B 2 -p 50
-	[ "$(scalar one/ckpt.t iter)" -eq 300 ]
-	[ "$(wc -l < ahead/loss.log)" -eq 300 ]
-	cmp one/ckpt.t ahead/ckpt.t
-	cmp one/loss.log ahead/loss.log
-	cmp <(grep -v ' char/s' one/err) <(grep -v ' char/s' ahead/err)
-	grep -q 'val ' ahead/err
-}
-
-@test "feed: a feedback frame from another step is an error" {
-	prepare "$C" "$BATS_TEST_TMPDIR/c.t"
-	tensordump -r > "$BATS_TEST_TMPDIR/back.t" <<-'EOF'
-	frame step
-	tensor loss f32 [1] 1
-	tensor hT f32 [1 4] 0 0 0 0
-	tensor step i64 [] 7
-	EOF
-	run -1 --separate-stderr feed -i "$BATS_TEST_TMPDIR/m.t" -w "$BATS_TEST_TMPDIR/ws.t" \
-		"$BATS_TEST_TMPDIR/c.t" < "$BATS_TEST_TMPDIR/back.t"
-	[ "$stderr" = "feed: <stdin>: step 7 came back when 0 was expected" ]
-}
-
-@test "feed: --help prints usage on stdout and exits 0" {
-	run -0 --separate-stderr feed --help
-	[[ "${lines[0]}" == "usage: feed "* ]]
-	[ -z "$stderr" ]
-}
-
-@test "train: progress lines give iteration, loss, smoothed loss, validation, speed and time left" {
+@test "train: progress lines give iteration, loss, smoothed loss, both in bits per character, speed and time left" {
 	run -0 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/p" -H 8 -n 40 -p 20 -e 20 -S 0
-	grep -qE '^iter 20  loss [0-9.]+  smooth [0-9.]+  val [0-9.]+ bpc  [0-9]+ char/s  eta [0-9]+:[0-9]{2}:[0-9]{2}$' <<< "$stderr"
+	grep -qE '^iter 20  loss [0-9.]+  smooth [0-9.]+  train [0-9.]+ bpc  val [0-9.]+ bpc  [0-9]+ char/s  eta [0-9]+:[0-9]{2}:[0-9]{2}$' <<< "$stderr"
+	# train X bpc is the smoothed loss per character in bits.
+	awk '$1 == "iter" && $2 == 20 { exit !(sprintf("%.4f", $6 / 25 / log(2)) == $8) }' <<< "$stderr"
 	grep -qE '^iter 40  loss ' <<< "$stderr"
+}
+
+
+@test "train: a resumed run keeps the learning rate it was started with" {
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/a" -H 8 -n 200 -k 100 -S 0 -l 0.05
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/b" -H 8 -n 100 -k 100 -S 0 -l 0.05
+	run -0 "$TRAIN" -d "$BATS_TEST_TMPDIR/b" -n 200 -k 100 -S 0 -r
+	cmp "$BATS_TEST_TMPDIR/a/ckpt.t" "$BATS_TEST_TMPDIR/b/ckpt.t"
+	cmp "$BATS_TEST_TMPDIR/a/loss.log" "$BATS_TEST_TMPDIR/b/loss.log"
+}
+
+@test "train: an option given to -r that differs from the checkpoint is a usage error" {
+	d="$BATS_TEST_TMPDIR/a"
+	run -0 "$TRAIN" -c "$C" -d "$d" -H 8 -n 100 -k 100 -S 0 -l 0.05 -T 10
+	cp "$d/ckpt.t" "$d/loss.log" "$BATS_TEST_TMPDIR/"
+	printf 'something else\n' > "$BATS_TEST_TMPDIR/other.txt"
+	run -2 --separate-stderr "$TRAIN" -d "$d" -r -H 300
+	[ "$stderr" = "train: -H 300: the checkpoint $d/ckpt.t was made with -H 8" ]
+	run -2 --separate-stderr "$TRAIN" -d "$d" -r -l 0.1
+	[ "$stderr" = "train: -l 0.1: the checkpoint $d/ckpt.t was made with -l 0.05" ]
+	run -2 --separate-stderr "$TRAIN" -d "$d" -r -T 25
+	[ "$stderr" = "train: -T 25: the checkpoint $d/ckpt.t was made with -T 10" ]
+	run -2 --separate-stderr "$TRAIN" -d "$d" -r -v 0.2
+	[ "$stderr" = "train: -v 0.2: the checkpoint $d/ckpt.t was made with -v 0.1" ]
+	run -2 --separate-stderr "$TRAIN" -d "$d" -r -c "$BATS_TEST_TMPDIR/other.txt"
+	[ "$stderr" = "train: -c $BATS_TEST_TMPDIR/other.txt: the checkpoint $d/ckpt.t was made with -c c.txt" ]
+	run -2 --separate-stderr "$TRAIN" -d "$d" -r -n 100
+	[ "$stderr" = "train: -n 100: the checkpoint $d/ckpt.t is at iteration 100 already" ]
+	run -2 --separate-stderr "$TRAIN" -d "$d" -r -n 50
+	[ "$stderr" = "train: -n 50: the checkpoint $d/ckpt.t is at iteration 100 already" ]
+	run -2 --separate-stderr "$TRAIN" -d "$d" -r -n 200 -F double
+	[ "$stderr" = "train: -F double: the checkpoint $d/ckpt.t was made with -F float" ]
+	# Agreeing values (however written) and the same text by another name pass.
+	cp "$C" "$BATS_TEST_TMPDIR/same.txt"
+	run -0 "$TRAIN" -d "$d" -r -n 150 -S 0 -H 8 -l 0.050 -T 10 -v 0.1 -c "$BATS_TEST_TMPDIR/same.txt"
+	# Nothing in the run directory was touched by the refused runs.
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/u" -H 8 -n 150 -k 100 -S 0 -l 0.05 -T 10
+	cmp "$d/ckpt.t" "$BATS_TEST_TMPDIR/u/ckpt.t"
+}
+
+@test "train: every option is checked before the run directory is touched" {
+	d="$BATS_TEST_TMPDIR/x"
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -v 2
+	[ "$stderr" = "train: -v: 2 is out of range [0, 0.99]" ]
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -B 0
+	[ "$stderr" = "train: -B: 0 is out of range [1, 65536]" ]
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -T x
+	[ "$stderr" = "train: -T: not an integer: 'x'" ]
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -T 70000 -B 300
+	[ "$stderr" = "train: -T: 70000 is out of range [1, 65536]" ]
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -H 0
+	[ "$stderr" = "train: -H: 0 is out of range [1, 16384]" ]
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -l -1
+	[ "$stderr" = "train: -l: -1 is out of range [0, 1e+06]" ]
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -F quad
+	[ "$stderr" = "train: -F: 'quad' is neither float nor double" ]
+	[ ! -e "$d" ]
+	run -1 --separate-stderr "$TRAIN" -c "$C" -d /dev/null/x
+	[ "$stderr" = "train: cannot create directory '/dev/null': Not a directory" ] ||
+	[ "$stderr" = "train: cannot create directory ‘/dev/null’: Not a directory" ]
+}
+
+@test "train: after a NaN with no checkpoint yet it says so, and blames only feed" {
+	run -1 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/n" -H 16 -n 100 -k 1000 -S 0 -l 1e6
+	[[ "$stderr" == *"; stopped, and no checkpoint was written"* ]]
+	[ "${stderr##*$'\n'}" = "train: stopped: feed 1 (program, exit status)" ]
+	[ ! -e "$BATS_TEST_TMPDIR/n/ckpt.t" ]
+}
+
+# Start train $@ in the background with SIGINT and SIGTERM at their
+# defaults (an asynchronous command of a script ignores SIGINT); its pid in
+# $pid. Wait until its loss log has a line.
+start_train() {
+	perl -e '$SIG{INT} = "DEFAULT"; $SIG{TERM} = "DEFAULT"; exec @ARGV' \
+		"$TRAIN" "$@" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	while [ ! -s "$2/loss.log" ]; do sleep 0.05; done
+}
+
+@test "train: SIGTERM and SIGINT stop the run at once with a checkpoint of the last step" {
+	local s want
+	for s in TERM INT; do
+		d="$BATS_TEST_TMPDIR/$s"
+		start_train -d "$d" -c "$C" -H 8 -n 0 -k 100000000 -S 0
+		sleep 0.3
+		kill -s "$s" "$pid"
+		status=0
+		wait "$pid" || status=$?
+		[ "$s" = TERM ] && want=143 || want=130
+		[ "$status" -eq "$want" ]
+		grep -q "^train: stopped by SIG$s; the model and state after the last finished step are in $d/ckpt.t (resume with -r)\$" "$BATS_TEST_TMPDIR/err"
+		k=$(scalar "$d/ckpt.t" iter)
+		[ "$k" -ge 1 ]
+		[ "$(wc -l < "$d/loss.log")" -eq "$k" ]
+		[ "$(tail -n 1 "$d/loss.log" | cut -d ' ' -f 1)" -eq "$k" ]
+		[ -z "$(ls "$d" | grep -v -x -e corpus.t -e vocab.t -e init.t -e ckpt.t -e loss.log -e val.log -e best.t)" ]
+		# And the run goes on from there.
+		run -0 "$TRAIN" -d "$d" -r -n $((k + 10)) -S 0
+	done
+}
+
+@test "train: a second run in the same directory is refused before it touches a file" {
+	d="$BATS_TEST_TMPDIR/a"
+	start_train -d "$d" -c "$C" -H 8 -n 0 -k 100000000 -S 0
+	mkdir "$BATS_TEST_TMPDIR/copy"
+	cp -p "$d"/vocab.t "$d"/corpus.t "$d"/init.t "$BATS_TEST_TMPDIR/copy/"
+	inode=$(ls -i "$d/loss.log")
+	run -1 --separate-stderr "$TRAIN" -d "$d" -c "$C" -H 8 -n 100
+	[ "$stderr" = "train: $d is in use by another run (pid $pid)" ]
+	run -1 --separate-stderr "$TRAIN" -d "$d" -r -n 1000000
+	[ "$stderr" = "train: $d is in use by another run (pid $pid)" ]
+	for f in vocab.t corpus.t init.t; do
+		cmp "$d/$f" "$BATS_TEST_TMPDIR/copy/$f"
+		[ ! "$d/$f" -nt "$BATS_TEST_TMPDIR/copy/$f" ]
+	done
+	[ "$(ls -i "$d/loss.log")" = "$inode" ]
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	[ ! -e "$d/lock" ]
+}
+
+@test "train: after kill -9, -r takes over the stale lock and removes what was left" {
+	d="$BATS_TEST_TMPDIR/k"
+	setsid "$TRAIN" -c "$C" -d "$d" -H 8 -n 0 -k 40 -S 0 > /dev/null 2>&1 &
+	pid=$!
+	while [ ! -f "$d/ckpt.t" ]; do sleep 0.05; done
+	kill -9 -- "-$pid"
+	wait "$pid" || true
+	[ -d "$d/lock" ] && [ -e "$d/ws.t" ] && [ -p "$d/loop" ]
+	: > "$d/ckpt.t.tmpABC123"
+	k=$(scalar "$d/ckpt.t" iter)
+	run -0 "$TRAIN" -d "$d" -r -n $((k + 10)) -S 0
+	[ -z "$(ls "$d" | grep -v -x -e corpus.t -e vocab.t -e init.t -e ckpt.t -e loss.log -e val.log -e best.t)" ]
+}
+
+@test "train: a write that fails (file size limit) is an error, not success" {
+	d="$BATS_TEST_TMPDIR/f"
+	head -n 40 "$C" > "$BATS_TEST_TMPDIR/small.txt"
+	# 40 KB per file: the loss log outgrows it within a thousand iterations.
+	run -1 --separate-stderr bash -c "ulimit -f 80; '$TRAIN' -c '$BATS_TEST_TMPDIR/small.txt' -d '$d' -H 8 -n 3000 -S 0 -k 1000000"
+	[[ "$stderr" == *"feed: $d/loss.log: write error: File too large"* ]]
+	[ "${stderr##*$'\n'}" = "train: stopped: feed 1 (program, exit status)" ]
+	[ ! -e "$d/ws.t" ]
+}
+
+@test "train: -F double trains with the double build" {
+	[ -x "$TOP/build/double/bin/feed" ] || skip "no double build"
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/d" -H 8 -n 50 -S 0 -F double
+	[ "$(tensordump "$BATS_TEST_TMPDIR/d/ckpt.t" | awk '$2 == "Wxh" { print $3 }')" = f64 ]
+	run -0 "$TRAIN" -d "$BATS_TEST_TMPDIR/d" -r -n 60 -S 0
+	run -0 "$TRAIN" --help
+	[[ "$output" == *"-F PREC   float (default) or double"* ]]
+}
+
+@test "train: val.log gets each measurement and the last; best.t is kept" {
+	d="$BATS_TEST_TMPDIR/v"
+	run -0 "$TRAIN" -c "$C" -d "$d" -H 8 -n 130 -e 50 -S 0
+	[ "$(cut -d ' ' -f 1 "$d/val.log" | tr '\n' ' ')" = "50 100 130 " ]
+	[ -f "$d/best.t" ]
+	run -0 "$TRAIN" -d "$d" -r -n 200 -e 50 -S 0
+	[ "$(cut -d ' ' -f 1 "$d/val.log" | tr '\n' ' ')" = "50 100 150 200 " ]
+}
+
+@test "train: stopped on a sampling iteration and resumed, it samples as the unbroken run" {
+	run -0 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/a" -H 8 -n 300 -k 100 -S 100
+	sed -n '/after iteration 300/,/^----$/p' <<< "$stderr" > "$BATS_TEST_TMPDIR/a.s"
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/b" -H 8 -n 200 -k 100 -S 100
+	run -0 --separate-stderr "$TRAIN" -d "$BATS_TEST_TMPDIR/b" -n 300 -k 100 -S 100 -r
+	sed -n '/after iteration 300/,/^----$/p' <<< "$stderr" > "$BATS_TEST_TMPDIR/b.s"
+	[ -s "$BATS_TEST_TMPDIR/a.s" ]
+	cmp "$BATS_TEST_TMPDIR/a.s" "$BATS_TEST_TMPDIR/b.s"
+	cmp "$BATS_TEST_TMPDIR/a/ckpt.t" "$BATS_TEST_TMPDIR/b/ckpt.t"
+	cmp "$BATS_TEST_TMPDIR/a/loss.log" "$BATS_TEST_TMPDIR/b/loss.log"
 }

@@ -1,0 +1,196 @@
+/* ckpt.c: see ckpt.h and formats/model.md (THE CHECKPOINT).
+ *
+ * Legend: V vocab, H hidden, B sequences side by side. */
+#include "ckpt.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "model.h"
+#include "tsframe.h"
+#include "workspace.h"
+
+const char *ckpt_get(const struct ckpt_settings *set, const char *name)
+{
+	for (int i = 0; i < set->n; i++)
+		if (strcmp(set->name[i], name) == 0)
+			return set->value[i];
+	return NULL;
+}
+
+void ckpt_set(struct ckpt_settings *set, const char *name, const char *value,
+	      const char *what)
+{
+	int i = 0;
+	while (i < set->n && strcmp(set->name[i], name) != 0)
+		i++;
+	if (i == CKPT_MAX_SETTINGS)
+		uprintf("%s: more than %d settings", what, CKPT_MAX_SETTINGS);
+	if (!ts_valid_name(name, 1) || strlen(value) > CKPT_MAX_VALUE)
+		uprintf("%s: a setting needs a name of 1 to %d characters and a value of "
+			"at most %d", what, TS_MAX_NAME, CKPT_MAX_VALUE);
+	if (i == set->n)
+		set->n++;
+	snprintf(set->name[i], sizeof set->name[i], "%s", name);
+	snprintf(set->value[i], sizeof set->value[i], "%s", value);
+}
+
+/* The settings as frame CKPT_SETTINGS: one u8 tensor of text per setting. */
+static void write_settings(struct ts_writer *w, const struct ckpt_settings *set)
+{
+	ts_write_frame(w, CKPT_SETTINGS, (uint32_t)set->n);
+	for (int i = 0; i < set->n; i++) {
+		uint64_t n = strlen(set->value[i]);
+		ts_write_tensor(w, set->name[i], TS_U8, 1, &n, set->value[i]);
+	}
+}
+
+/* The frame CKPT_SETTINGS of a checkpoint into set. */
+static void read_settings(struct ckpt_settings *set, const struct ts_frame *f,
+			  const char *path)
+{
+	set->n = 0;
+	for (uint32_t i = 0; i < f->n; i++) {
+		const struct ts_tensor *t = &f->t[i];
+		char v[CKPT_MAX_VALUE + 1];
+		if (t->dtype != TS_U8 || t->rank != 1 || t->count > CKPT_MAX_VALUE ||
+		    memchr(t->data, 0, t->count) || i >= CKPT_MAX_SETTINGS)
+			eprintf("%s: frame '%s': tensor '%s' is not a setting (u8 text of at "
+				"most %d bytes, at most %d of them)", path, f->name, t->name,
+				CKPT_MAX_VALUE, CKPT_MAX_SETTINGS);
+		memcpy(v, t->data, t->count);
+		v[t->count] = 0;
+		ckpt_set(set, t->name, v, path);
+	}
+}
+
+void ckpt_write(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
+		const struct rnn_params *M, const struct ckpt_state *s)
+{
+	struct ts_writer w;
+	ts_wopen(&w, path);
+	ts_write_frame(&w, WS_PARAMS, 1 + MODEL_NTENSORS);
+	ts_write_copy(&w, vocab);
+	model_write(&w, P, "");
+	ts_write_frame(&w, WS_MEMORY, MODEL_NTENSORS);
+	model_write(&w, M, WS_MEM_PREFIX);
+
+	uint64_t hdims[2] = { (uint64_t)s->B, (uint64_t)P->H }, four = 4;
+	int64_t rs[4], iv[5] = { s->iter, s->pos, s->ntrain, s->T, s->B };
+	memcpy(rs, s->rng.s, sizeof rs);
+	ts_write_frame(&w, CKPT_STATE, 10);
+	ts_write_tensor(&w, "iter", TS_I64, 0, NULL, &iv[0]);
+	ts_write_tensor(&w, "pos", TS_I64, 0, NULL, &iv[1]);
+	ts_write_tensor(&w, "ntrain", TS_I64, 0, NULL, &iv[2]);
+	ts_write_tensor(&w, "T", TS_I64, 0, NULL, &iv[3]);
+	ts_write_tensor(&w, "B", TS_I64, 0, NULL, &iv[4]);
+	ts_write_tensor(&w, "smooth", TS_F64, 0, NULL, &s->smooth);
+	ts_write_tensor(&w, "h", TS_REAL, 2, hdims, s->h);
+	ts_write_tensor(&w, "rng", TS_I64, 1, &four, rs);
+	ts_write_tensor(&w, "val", TS_F64, 0, NULL, &s->val);
+	ts_write_tensor(&w, "best", TS_F64, 0, NULL, &s->best);
+	write_settings(&w, &s->set);
+	ts_wclose(&w);
+}
+
+/* Keep the first frames params, adagrad, state and settings of path; drop
+ * the rest. */
+static void load(struct ckpt *c, const char *path)
+{
+	struct ts_reader r;
+	struct ts_frame f;
+	ts_ropen(&r, path);
+	while (ts_read_frame(&r, &f)) {
+		struct ts_frame *keep = !strcmp(f.name, WS_PARAMS) && !c->params.t ? &c->params :
+					!strcmp(f.name, WS_MEMORY) && !c->mem.t ? &c->mem :
+					!strcmp(f.name, CKPT_STATE) && !c->state.t ? &c->state :
+					!strcmp(f.name, CKPT_SETTINGS) && !c->set.t ? &c->set :
+					NULL;
+		if (keep)
+			*keep = f;
+		else
+			ts_frame_free(&f);
+	}
+	ts_rclose(&r);
+}
+
+void ckpt_read(struct ckpt *c, const char *path, int resume)
+{
+	memset(c, 0, sizeof *c);
+	c->path = path;
+	load(c, path);
+	if (!c->params.t || !model_from_frame(&c->P, &c->params, "", path))
+		eprintf("%s: no \"%s\" frame with a model", path, WS_PARAMS);
+	c->vocab = tsf_need(&c->params, WS_VOCAB, path);
+	if (!resume) {
+		model_alloc(&c->M, c->P.V, c->P.H);
+		return;
+	}
+	if (!c->mem.t || !model_like_frame(&c->M, &c->mem, WS_MEM_PREFIX, &c->P, path))
+		eprintf("%s: no \"%s\" frame: not a checkpoint", path, WS_MEMORY);
+	model_check_same(&c->P, &c->M, path, "Adagrad memory");
+	if (!c->state.t)
+		eprintf("%s: no \"%s\" frame: not a checkpoint", path, CKPT_STATE);
+	c->resumable = 1;
+}
+
+/* The f64 scalar name of the state frame, finite; if it may be absent
+ * (optional: checkpoints from before it was kept), dflt then. */
+static double state_f64(const struct ckpt *c, const char *name, int optional, double dflt)
+{
+	if (optional && !ts_frame_find(&c->state, name))
+		return dflt;
+	double v = tsf_f64(&c->state, name, c->path);
+	if (!isfinite(v))
+		eprintf("%s: frame '%s': %s is not finite", c->path, CKPT_STATE, name);
+	return v;
+}
+
+/* The i64 scalar name of the state frame, which must lie in [min, max]. */
+static long long state_i64(const struct ckpt *c, const char *name, long long min,
+			   long long max)
+{
+	int64_t v = tsf_i64(&c->state, name, c->path);
+	if (v < min || v > max)
+		eprintf("%s: frame '%s': %s %lld out of range [%lld, %lld]", c->path,
+			CKPT_STATE, name, (long long)v, min, max);
+	return v;
+}
+
+void ckpt_state(const struct ckpt *c, struct ckpt_state *s)
+{
+	const struct ts_frame *st = &c->state;
+	s->iter = state_i64(c, "iter", 0, 1LL << 62);
+	s->pos = state_i64(c, "pos", 0, 1LL << 62);
+	s->ntrain = state_i64(c, "ntrain", 0, 1LL << 62);
+	s->T = state_i64(c, "T", 1, 1 << 16);
+	s->B = state_i64(c, "B", 1, 1 << 16);
+	s->smooth = state_f64(c, "smooth", 0, 0);
+	s->val = state_f64(c, "val", 1, -1);
+	s->best = state_f64(c, "best", 1, -1);
+	const uint64_t hd[2] = { (uint64_t)s->B, (uint64_t)c->P.H }, four = 4;
+	const struct ts_tensor *h = tsf_need_shaped(st, "h", TS_REAL, 2, hd, c->path);
+	const struct ts_tensor *rs = tsf_need_shaped(st, "rng", TS_I64, 1, &four, c->path);
+	s->h = emalloc(h->nbytes);
+	memcpy(s->h, h->data, h->nbytes);
+	memcpy(s->rng.s, rs->data, sizeof s->rng.s);
+	if (!(s->rng.s[0] | s->rng.s[1] | s->rng.s[2] | s->rng.s[3]))
+		eprintf("%s: frame '%s': rng is all zeros, which xoshiro256** never leaves",
+			c->path, CKPT_STATE);
+	s->set.n = 0;
+	if (c->set.t)
+		read_settings(&s->set, &c->set, c->path);
+}
+
+void ckpt_free(struct ckpt *c)
+{
+	if (!c->resumable)
+		model_free(&c->M);
+	ts_frame_free(&c->params);
+	ts_frame_free(&c->mem);
+	ts_frame_free(&c->state);
+	ts_frame_free(&c->set);
+}

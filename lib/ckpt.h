@@ -1,0 +1,73 @@
+/* ckpt.h: the training checkpoint (formats/model.md, THE CHECKPOINT).
+ *
+ * A checkpoint is a model (frame params) followed by the optimiser's memory
+ * (frame adagrad) and the state of the run (frame state), from which feed
+ * resumes exactly. feed -i reads a model with the same reader: then only
+ * the frame params is needed. */
+#ifndef CHARNN_CKPT_H
+#define CHARNN_CKPT_H
+
+#include <stdint.h>
+
+#include "rng.h"
+#include "rnn.h"
+#include "ts.h"
+
+#define CKPT_STATE "state"
+#define CKPT_SETTINGS "settings"
+
+/* The settings a run was made with, each a name and its value as text
+ * (formats/model.md, THE SETTINGS): a later run resuming it must use the
+ * same ones. */
+enum { CKPT_MAX_SETTINGS = 32, CKPT_MAX_VALUE = 255 };
+struct ckpt_settings {
+	int n;
+	char name[CKPT_MAX_SETTINGS][TS_MAX_NAME + 1];
+	char value[CKPT_MAX_SETTINGS][CKPT_MAX_VALUE + 1];
+};
+/* The value of setting name, or NULL. */
+const char *ckpt_get(const struct ckpt_settings *set, const char *name);
+/* Set name to value (replacing any value it had); what names the source of
+ * a bad one (too long, too many) in a usage error. */
+void ckpt_set(struct ckpt_settings *set, const char *name, const char *value,
+	      const char *what);
+
+/* Everything a checkpoint holds besides parameters and memory. */
+struct ckpt_state {
+	long long iter;		/* iterations completed */
+	long long pos;		/* window start within each sequence's slice */
+	long long ntrain;	/* characters used for training */
+	long long T, B;
+	double smooth;		/* smoothed loss */
+	double val;		/* the last scheduled held-out bpc (-1: none yet) */
+	double best;		/* the lowest of them (-1: none yet) */
+	real *h;		/* (B,H) hidden state carried into the next window */
+	struct rng rng;		/* the sampler's */
+	struct ckpt_settings set;
+};
+
+/* A model or checkpoint file as read. */
+struct ckpt {
+	const char *path;
+	struct ts_frame params, mem, state, set;	/* .t NULL if absent */
+	const struct ts_tensor *vocab;
+	struct rnn_params P, M;	/* M: zeros (allocated) when there is none */
+	int resumable;		/* it had memory and state */
+};
+
+/* Write a checkpoint to path atomically (fsynced): the model P with its
+ * vocabulary tensor, memory M and state s (s->h of s->B x P->H). */
+void ckpt_write(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
+		const struct rnn_params *M, const struct ckpt_state *s);
+/* Read path: a model, or with resume a checkpoint, checked whole (every
+ * tensor of params and adagrad; the state's tensors are there with their
+ * dtypes and shapes, h of B x H for the B the state gives). Dies naming
+ * path on any problem. */
+void ckpt_read(struct ckpt *c, const char *path, int resume);
+/* The state of a checkpoint read with resume, into s (s->h allocated):
+ * every field is checked for dtype and shape, and T, B and iter for range;
+ * the caller checks pos and ntrain against its corpus. */
+void ckpt_state(const struct ckpt *c, struct ckpt_state *s);
+void ckpt_free(struct ckpt *c);
+
+#endif
