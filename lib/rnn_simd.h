@@ -77,9 +77,11 @@ typedef real vec __attribute__((vector_size(SIMD_BYTES)));
 #ifdef CHARNN_DOUBLE
 typedef int64_t ivec __attribute__((vector_size(SIMD_BYTES)));
 #define SIMD_VL (SIMD_BYTES / 8)
+#define SIGN_BIT INT64_MIN	/* a real's sign bit, as its integer twin */
 #else
 typedef int32_t ivec __attribute__((vector_size(SIMD_BYTES)));
 #define SIMD_VL (SIMD_BYTES / 4)
+#define SIGN_BIT INT32_MIN
 #endif
 enum { VL = SIMD_VL };
 
@@ -94,6 +96,16 @@ enum { VL = SIMD_VL };
 #else
 #define UNROLL _Pragma("GCC unroll 16")
 #endif
+
+/* Every lane of *r set to c. Not (vec){ 0 } + c: that adds, and 0 + -0.0
+ * is +0.0, so a constant built that way loses the sign of a zero (it did:
+ * tanh's sign mask came out empty). */
+INLINE void vsplat(vec *r, real c)
+{
+	UNROLL
+	for (int i = 0; i < VL; i++)
+		(*r)[i] = c;
+}
 
 /* Lanes of a where a > b, else of b: max without NaN rules, as a select. */
 INLINE void vmax(vec *r, const vec *a, const vec *b)
@@ -184,17 +196,21 @@ enum { MANT_BITS = 23, EXP_BIAS = 127 };
 /* z = n ln2 + r with n an integer and |r| <= ln2/2: *s = 2^n and
  * *q = expm1(r), so exp(z) = s + s q and expm1(z) = s q + (s - 1).
  * Lanes of z below EXP_MIN are taken as EXP_MIN (their exp is < 1e-37
- * relative to 1, and 2^n stays a normal number); z must be <= 0. */
+ * relative to 1, and 2^n stays a normal number). z must be <= 0: above
+ * about 88 (float) 2^n overflows its exponent field into garbage. A NaN
+ * stays NaN. */
 INLINE void vexp_split(const vec *z, vec *s, vec *q)
 {
-	vec lo = (vec){ 0 } + (real)EXP_MIN, zz;
+	vec lo, zz, magic, p;
+	vsplat(&lo, (real)EXP_MIN);
 	vmax(&zz, &lo, z);	/* this order keeps a NaN */
 	/* Adding 1.5*2^MANT_BITS rounds to an integer, left in the low bits. */
-	vec t = zz * LOG2E + ROUND_MAGIC;
-	vec n = t - ROUND_MAGIC;
-	ivec ni = (ivec)t - (ivec)((vec){ 0 } + ROUND_MAGIC);
+	vsplat(&magic, ROUND_MAGIC);
+	vec t = zz * LOG2E + magic;
+	vec n = t - magic;
+	ivec ni = (ivec)t - (ivec)magic;
 	vec r = (zz - n * LN2_HI) - n * LN2_LO;
-	vec p = (vec){ 0 } + expm1_c[EXPM1_DEG - 2];
+	vsplat(&p, expm1_c[EXPM1_DEG - 2]);
 	UNROLL
 	for (int k = EXPM1_DEG - 3; k >= 0; k--)
 		p = p * r + expm1_c[k];
@@ -214,8 +230,9 @@ INLINE void vexp(vec *e, const vec *z)
  * to its last bits even for tiny x, where 1 - 2/(e^2x + 1) would cancel. */
 INLINE void vtanh(vec *r, const vec *x)
 {
-	const ivec sign = (ivec)((vec){ 0 } + (real)-0.0);
-	vec ax = (vec)((ivec)*x & ~sign), top = (vec){ 0 } + TANH_MAX, z, s, q;
+	const ivec sign = (ivec){ 0 } + SIGN_BIT;
+	vec ax = (vec)((ivec)*x & ~sign), top, z, s, q;
+	vsplat(&top, TANH_MAX);
 	vmin(&ax, &top, &ax);	/* this order keeps a NaN */
 	z = ax * (real)-2;
 	vexp_split(&z, &s, &q);
@@ -248,46 +265,51 @@ KERNEL void tanh_v(real *h, int n)
 }
 
 /* The maximum first, then exp in whole vectors and the tail through a
- * padded copy. */
+ * copy padded with the maximum. Each exponent is (l - lmax) * inv, never
+ * l * inv - max: fused into one multiply-add that leaves the rounding error
+ * of max (1e23 for a logit of 1e30 at temperature 0.3), either way from 0,
+ * where only exact differences keep every exponent <= 0 and the largest
+ * exactly 0. With temp 1 both forms give the same bits. */
 KERNEL real exp_shifted(real *p, const real *l, int n, real temp, real *max)
 {
-	real inv = 1 / temp, m = -INFINITY;
+	real inv = 1 / temp, lmax = -INFINITY;
 	int i = 0;
 	if (n >= VL) {
-		vec mv = (vec){ 0 } + m, v;
+		vec mv, v;
+		vsplat(&mv, lmax);
 		for (; i + VL <= n; i += VL) {
 			VLOAD(v, l + i);
 			vmax(&mv, &mv, &v);
 		}
 		VLOAD(v, l + n - VL);
 		vmax(&mv, &mv, &v);
-		m = vmaxlanes(&mv);
+		lmax = vmaxlanes(&mv);
 	} else {
 		for (; i < n; i++)
-			m = l[i] > m ? l[i] : m;
+			lmax = l[i] > lmax ? l[i] : lmax;
 	}
-	m *= inv;
-	vec acc = (vec){ 0 }, e;
+	vec acc = { 0 }, e;
 	for (i = 0; i + VL <= n; i += VL) {
 		VLOAD(e, l + i);
-		e = e * inv - m;
+		e = (e - lmax) * inv;
 		vexp(&e, &e);
 		VSTORE(p + i, e);
 		acc += e;
 	}
 	real sum = vsum(&acc);
 	if (i < n) {
-		real buf[VL] = { 0 };
-		memcpy(buf, l + i, (size_t)(n - i) * sizeof(real));
+		real buf[VL];
+		for (int j = 0; j < VL; j++)
+			buf[j] = j < n - i ? l[i + j] : lmax;
 		VLOAD(e, buf);
-		e = e * inv - m;
+		e = (e - lmax) * inv;
 		vexp(&e, &e);
 		VSTORE(buf, e);
 		for (int j = 0; j < n - i; j++)
 			sum += buf[j];
 		memcpy(p + i, buf, (size_t)(n - i) * sizeof(real));
 	}
-	*max = m;
+	*max = lmax * inv;
 	return sum;
 }
 
@@ -372,7 +394,9 @@ KERNEL void colsum(real *s, const real *a, size_t m, int n)
 /* g (n) clipped to [-c, c]; the selects keep a NaN. */
 KERNEL void clip(real *g, size_t n, real c)
 {
-	vec hi = (vec){ 0 } + c, lo = -hi, v;
+	vec hi, lo, v;
+	vsplat(&hi, c);
+	lo = -hi;
 	size_t i = 0;
 	for (; i + VL <= n; i += VL) {
 		VLOAD(v, g + i);
