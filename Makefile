@@ -53,6 +53,9 @@ $(O)/%.o: lib/%.c lib/*.h
 	@mkdir -p $(O)
 	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -c -o $@ $<
 
+# The kernel versions are one body, compiled once for each.
+$(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o: lib/rnn_kernels.inc
+
 $(O)/bin-%.o: bin/%.c lib/*.h
 	@mkdir -p $(O)
 	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -c -o $@ $<

@@ -206,13 +206,13 @@ int main(int argc, char *argv[])
 	const char *best = rnn_isa();
 	printf("\neach version of the kernels, H=%d V=%d T=%d     chars/s\n", H, V, T);
 	printf("%-8s %12s %12s %12s\n", "isa", "B=1", "B=32", "rnn_step");
-	static const char *const isas[] = { "avx512", "avx2", "base" };
-	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
-		if (!rnn_set_isa(isas[i])) {
-			printf("%-8s %12s\n", isas[i], "(not on this CPU)");
+	const char *isa;
+	for (int i = 0; (isa = rnn_isa_name(i)); i++) {
+		if (!rnn_set_isa(isa)) {
+			printf("%-8s %12s\n", isa, "(not on this CPU)");
 			continue;
 		}
-		printf("%-8s %12.0f %12.0f %12.0f\n", isas[i], train_rate(V, H, T, 1, 0),
+		printf("%-8s %12.0f %12.0f %12.0f\n", isa, train_rate(V, H, T, 1, 0),
 		       train_rate(V, H, T, 32, 0), sample_rate(V, H, 0));
 		fflush(stdout);
 	}

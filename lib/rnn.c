@@ -8,8 +8,9 @@
  * not depend on the previous step (the output layer, its gradients, dWhh,
  * dWxh) is done once per window as a matrix product over all N rows, so
  * each weight is loaded once per window rather than once per character.
- * Their vector kernels (rnn_simd.h) come in versions for AVX-512, AVX2 and
- * any CPU; the best one the CPU runs is picked on first use.
+ * Their vector kernels (rnn_simd.h, bodies in rnn_kernels.inc) come in
+ * versions for AVX-512, AVX2 and any CPU, listed once in the table isas;
+ * the best one the CPU runs is picked on first use.
  *
  * Measured with bench/kernels.c on AMD EPYC (Zen 4), one training step
  * (forward, backward, clip, Adagrad) at H=100 V=110 T=25, float, AVX-512:
@@ -162,31 +163,47 @@ void adagrad_update_ref(real *p, real *mem, const real *g, size_t n, real lr)
 
 /* ---- choosing the kernels ---- */
 
-static const struct rnn_simd *simd_in_use;
-
-/* 1 if this CPU can run version s. */
-static int cpu_has(const struct rnn_simd *s)
-{
 #if defined(__x86_64__) && defined(__GNUC__)
-	if (s == &rnn_simd_avx512)
-		return __builtin_cpu_supports("avx512f");
-	if (s == &rnn_simd_avx2)
-		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-	return s == &rnn_simd_base;
+static int runs_avx512(void)
+{
+	return __builtin_cpu_supports("avx512f");
 }
 
-/* The kernels in use, the fastest this CPU runs unless rnn_set_isa chose. */
+static int runs_avx2(void)
+{
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+static int runs_anywhere(void)
+{
+	return 1;
+}
+
+/* The versions of the kernels, fastest first, each with its test of the
+ * CPU: the only list of instruction sets (rnn_isa_name shows it to tests
+ * and benchmarks). */
+static const struct isa {
+	const struct rnn_simd *kernels;
+	int (*runs)(void);
+} isas[] = {
+#if defined(__x86_64__) && defined(__GNUC__)
+	{ &rnn_simd_avx512, runs_avx512 },
+	{ &rnn_simd_avx2, runs_avx2 },
+#endif
+	{ &rnn_simd_base, runs_anywhere },
+};
+enum { NISAS = sizeof isas / sizeof isas[0] };
+
+static const struct rnn_simd *simd_in_use;
+
+/* The kernels in use: the first version in isas this CPU runs, unless
+ * rnn_set_isa chose. */
 static const struct rnn_simd *simd(void)
 {
-	if (!simd_in_use) {
-		static const struct rnn_simd *const best[] = {
-			&rnn_simd_avx512, &rnn_simd_avx2, &rnn_simd_base
-		};
-		for (size_t i = 0; !simd_in_use; i++)
-			if (cpu_has(best[i]))
-				simd_in_use = best[i];
-	}
+	for (size_t i = 0; !simd_in_use; i++)
+		if (isas[i].runs())
+			simd_in_use = isas[i].kernels;
 	return simd_in_use;
 }
 
@@ -195,14 +212,16 @@ const char *rnn_isa(void)
 	return simd()->name;
 }
 
+const char *rnn_isa_name(int i)
+{
+	return i >= 0 && i < (int)NISAS ? isas[i].kernels->name : NULL;
+}
+
 int rnn_set_isa(const char *name)
 {
-	static const struct rnn_simd *const all[] = {
-		&rnn_simd_avx512, &rnn_simd_avx2, &rnn_simd_base
-	};
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		if (strcmp(all[i]->name, name) == 0 && cpu_has(all[i])) {
-			simd_in_use = all[i];
+	for (size_t i = 0; i < NISAS; i++)
+		if (strcmp(isas[i].kernels->name, name) == 0 && isas[i].runs()) {
+			simd_in_use = isas[i].kernels;
 			return 1;
 		}
 	return 0;

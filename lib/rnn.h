@@ -94,5 +94,8 @@ double rnn_softmax(real *p, const real *logits, int V, real temperature);
  * is no such version or the CPU cannot run it. */
 const char *rnn_isa(void);
 int rnn_set_isa(const char *name);
+/* The name of version i (0 the fastest), whether or not this CPU runs it;
+ * NULL for i past the last: for tests and benchmarks to try each. */
+const char *rnn_isa_name(int i);
 
 #endif

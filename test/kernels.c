@@ -475,10 +475,10 @@ int main(int argc, char *argv[])
 {
 	(void)argc;
 	setprog(argv[0]);
-	static const char *const isas[] = { "avx512", "avx2", "base" };
-	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
-		if (!rnn_set_isa(isas[i])) {
-			printf("kernels %s: not on this CPU\n", isas[i]);
+	const char *isa;
+	for (int i = 0; (isa = rnn_isa_name(i)); i++) {
+		if (!rnn_set_isa(isa)) {
+			printf("kernels %s: not on this CPU\n", isa);
 			continue;
 		}
 		rng_seed(&rng, 1);
