@@ -44,6 +44,19 @@ size_t rnn_nparams(int V, int H)
 	return h * v + h * h + v * h + h + v;
 }
 
+real *rnn_params_bind(struct rnn_params *P, real *base, int V, int H)
+{
+	size_t v = (size_t)V, h = (size_t)H;
+	P->V = V;
+	P->H = H;
+	P->Wxh = base;
+	P->Whh = P->Wxh + h * v;
+	P->Why = P->Whh + h * h;
+	P->bh = P->Why + v * h;
+	P->by = P->bh + h;
+	return P->by + v;
+}
+
 /* Backward scratch, optimised version: dY (N,V), dH (N,H), Hprev (N,H),
  * dWxh^T (V,H). The reference needs only (V + 2H), which is never more. */
 size_t rnn_scratch_bytes(int V, int H, int T, int B)

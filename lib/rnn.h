@@ -44,6 +44,11 @@ struct rnn_params {
 /* Number of reals in Wxh, Whh, Why, bh, by together: H*V + H*H + V*H + H + V. */
 size_t rnn_nparams(int V, int H);
 
+/* Set P's sizes to V, H and point its five arrays, in that order, into the
+ * rnn_nparams(V, H) reals at base (which stays the caller's). Returns the
+ * end of them, base + rnn_nparams(V, H), where a next block may start. */
+real *rnn_params_bind(struct rnn_params *P, real *base, int V, int H);
+
 /* Bytes of scratch memory rnn_backward needs for these sizes. */
 size_t rnn_scratch_bytes(int V, int H, int T, int B);
 

@@ -44,17 +44,6 @@ static int irand(int lo, int hi)
 	return lo + (int)(rng_uniform(&rng) * (hi - lo + 1));
 }
 
-static void bind(struct rnn_params *P, real *a, int V, int H)
-{
-	P->V = V;
-	P->H = H;
-	P->Wxh = a;
-	P->Whh = P->Wxh + (size_t)H * V;
-	P->Why = P->Whh + (size_t)H * H;
-	P->bh = P->Why + (size_t)V * H;
-	P->by = P->bh + H;
-}
-
 static double loss(struct window *w)
 {
 	return rnn_forward_ref(&w->P, w->T, w->B, w->x, w->y, w->h0, w->hs, w->ps, w->loss);
@@ -101,9 +90,9 @@ static void trial(int k)
 	real *pa = emalloc(np * sizeof(real));
 	real *ga = emalloc(np * sizeof(real)), *gra = emalloc(np * sizeof(real));
 	struct rnn_params G, Gr;
-	bind(&w.P, pa, V, H);
-	bind(&G, ga, V, H);
-	bind(&Gr, gra, V, H);
+	rnn_params_bind(&w.P, pa, V, H);
+	rnn_params_bind(&G, ga, V, H);
+	rnn_params_bind(&Gr, gra, V, H);
 	for (size_t i = 0; i < np; i++)
 		pa[i] = (real)(0.6 * rng_normal(&rng));
 	w.x = emalloc(N * sizeof(int32_t));

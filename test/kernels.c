@@ -93,13 +93,7 @@ static void check(const char *what, const real *got, const real *want, size_t n,
 static real *alloc_params(struct rnn_params *P, int V, int H)
 {
 	real *a = emalloc(rnn_nparams(V, H) * sizeof(real));
-	P->V = V;
-	P->H = H;
-	P->Wxh = a;
-	P->Whh = P->Wxh + (size_t)H * V;
-	P->Why = P->Whh + (size_t)H * H;
-	P->bh = P->Why + (size_t)V * H;
-	P->by = P->bh + H;
+	rnn_params_bind(P, a, V, H);
 	return a;
 }
 
