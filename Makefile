@@ -20,7 +20,7 @@ REAL    ?= float
 REALFLAGS_float  =
 REALFLAGS_double = -DCHARNN_DOUBLE
 CPPFLAGS_ALL = -D_POSIX_C_SOURCE=200809L -Ilib $(REALFLAGS_$(REAL)) $(CPPFLAGS)
-LDLIBS   = -lm
+LDLIBS   = -lm -lpthread
 PREFIX  ?= /usr/local
 
 # Build variant: where objects (O) and programs (B) go; each precision has
@@ -43,7 +43,7 @@ LIBOBJS = $(O)/err.o $(O)/arg.o $(O)/afile.o \
           $(O)/crc32.o $(O)/ts.o $(O)/tsmap.o \
           $(O)/utf8.o $(O)/textio.o $(O)/vocab.o \
           $(O)/rng.o $(O)/rnn.o $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o \
-          $(O)/model.o $(O)/stepsync.o $(O)/gen.o $(O)/corpus.o
+          $(O)/pool.o $(O)/model.o $(O)/stepsync.o $(O)/gen.o $(O)/corpus.o
 
 BINS = $(PROGS:%=$(B)/%)
 

@@ -67,11 +67,12 @@ int main(int argc, char **argv)
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "c:m:w:")) != -1) {
+	while ((c = getopt(argc, argv, "c:j:m:w:")) != -1) {
 		switch (c) {
 		case 'c':
 			clip = (real)estrtod(optarg, 0, 1e30, "-c");
 			break;
+		case 'j': rnn_set_threads_arg(optarg); break;
 		case 'm':
 		case 'w':
 			if (src.path)

@@ -106,8 +106,9 @@ int main(int argc, char **argv)
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "m:w:")) != -1) {
+	while ((c = getopt(argc, argv, "j:m:w:")) != -1) {
 		switch (c) {
+		case 'j': rnn_set_threads_arg(optarg); break;
 		case 'm':
 		case 'w':
 			if (src.path)

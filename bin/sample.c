@@ -123,7 +123,7 @@ int main(int argc, char *argv[])
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "n:t:s:p:au")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:s:p:auj:")) != -1) {
 		switch (c) {
 		case 'n':
 			n = estrtonum(optarg, 0, LLONG_MAX, "-n");
@@ -143,6 +143,7 @@ int main(int argc, char *argv[])
 		case 'u':
 			out.unbuffered = 1;
 			break;
+		case 'j': rnn_set_threads_arg(optarg); break;
 		default:
 			usage();
 		}

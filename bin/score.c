@@ -47,7 +47,12 @@ int main(int argc, char *argv[])
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	if (getopt(argc, argv, "") != -1 || argc - optind < 1 || argc - optind > 2)
+	for (int c; (c = getopt(argc, argv, "j:")) != -1;) {
+		if (c != 'j')
+			usage();
+		rnn_set_threads_arg(optarg);
+	}
+	if (argc - optind < 1 || argc - optind > 2)
 		usage();
 
 	struct gen_model m;

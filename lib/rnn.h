@@ -103,4 +103,16 @@ int rnn_set_isa(const char *name);
  * NULL for i past the last: for tests and benchmarks to try each. */
 const char *rnn_isa_name(int i);
 
+/* Threads for the optimised functions: rnn_set_threads(n) uses n (1 to
+ * RNN_MAX_THREADS; 0: as if never set); otherwise the first call reads the
+ * environment variable CHARNN_THREADS (dying, exit 2, if it is not a
+ * number in that range), and without it there is one. Results are the same
+ * bytes whatever the number. rnn_threads returns the number in use. */
+enum { RNN_MAX_THREADS = 256 };
+void rnn_set_threads(int n);
+int rnn_threads(void);
+/* rnn_set_threads from a program's -j argument s; dies (exit 2) naming -j
+ * if it is not a number from 1 to RNN_MAX_THREADS. */
+void rnn_set_threads_arg(const char *s);
+
 #endif

@@ -68,3 +68,87 @@ float_vs_double() {
 @test "precision: float trains as double does at H 1024, B 4" {
 	float_vs_double 1024 3
 }
+
+# Threads split the products by output columns or rows, never a sum, so
+# the thread count changes no byte. A text of the 94 printable ASCII
+# characters (V 95 with the newline), so the output layer is wide enough to
+# be split too.
+ascii_text() {
+	awk 'BEGIN {
+		x = 1
+		for (i = 0; i < 3000; i++) {
+			x = (x * 75 + 74) % 65537
+			printf "%c%s", 33 + x % 94, (i % 60 == 59 ? "\n" : "")
+		}
+	}'
+}
+
+# ring_j BIN DIR J: 6 steps at H 256, B 8, T 16 with J threads a stage
+# (CHARNN_THREADS), from a copy of DIR/../i.t; checkpoint DIR/ck.t.
+ring_j() {
+	local bin=$1 d=$2 j=$3
+	mkdir -p "$d"
+	mkfifo "$d/loop"
+	CHARNN_THREADS=$j bash -c "set -o pipefail
+		'$bin/feed' -i '$d/../i.t' -w '$d/ws.t' -o '$d/ck.t' -L '$d/loss.log' -T 16 -B 8 \
+			-n 6 -S 3 -N 50 -v 0.2 -e 3 -p 1000 -k 1000 '$d/../c.t' < '$d/loop' 2> '$d/feed.err' |
+		'$bin/rnn-fwd' -w '$d/ws.t' | '$bin/rnn-bwd' -w '$d/ws.t' |
+		'$bin/adagrad' -w '$d/ws.t' > '$d/loop'"
+}
+
+@test "threads: training writes the same checkpoint and log with 1, 2 and 16 threads" {
+	local D=$BATS_TEST_TMPDIR bin
+	bin=$(dirname "$(command -v feed)")
+	ascii_text > "$D/text.txt"
+	vocab "$D/text.txt" > "$D/v.t"
+	encode "$D/v.t" "$D/text.txt" > "$D/c.t"
+	rnn-init -H 256 -s 3 "$D/v.t" > "$D/i.t"
+	for j in 1 2 16; do
+		run -0 ring_j "$bin" "$D/j$j" "$j"
+	done
+	for j in 2 16; do
+		cmp "$D/j1/ck.t" "$D/j$j/ck.t"
+		cmp "$D/j1/loss.log" "$D/j$j/loss.log"
+	done
+	[ "$(wc -l < "$D/j1/loss.log")" -eq 6 ]
+}
+
+@test "threads: sample and score print the same with -j 1, 2 and 16" {
+	local D=$BATS_TEST_TMPDIR
+	ascii_text > "$D/text.txt"
+	vocab "$D/text.txt" > "$D/v.t"
+	encode "$D/v.t" "$D/text.txt" > "$D/c.t"
+	# H 768: the recurrence and the output layer both split.
+	rnn-init -H 768 -s 3 "$D/v.t" > "$D/m.t"
+	sample -j 1 -n 300 -t 0.7 -s 5 "$D/m.t" > "$D/s1.txt"
+	score -j 1 "$D/m.t" "$D/c.t" > "$D/b1.txt"
+	for j in 2 16; do
+		sample -j $j -n 300 -t 0.7 -s 5 "$D/m.t" > "$D/s$j.txt"
+		CHARNN_THREADS=$j sample -n 300 -t 0.7 -s 5 "$D/m.t" > "$D/e$j.txt"
+		score -j $j "$D/m.t" "$D/c.t" > "$D/b$j.txt"
+		cmp "$D/s1.txt" "$D/s$j.txt"
+		cmp "$D/s1.txt" "$D/e$j.txt"
+		cmp "$D/b1.txt" "$D/b$j.txt"
+	done
+	[ "$(wc -c < "$D/s1.txt")" -ge 300 ]
+}
+
+# CHARNN_THREADS is read when the kernels are first used.
+@test "threads: -j and CHARNN_THREADS outside 1..256 are usage errors" {
+	local D=$BATS_TEST_TMPDIR
+	ascii_text > "$D/text.txt"
+	vocab "$D/text.txt" > "$D/v.t"
+	rnn-init -H 4 "$D/v.t" > "$D/m.t"
+	run -2 --separate-stderr sample -j 0 -n 5 "$D/m.t"
+	[ "$stderr" = "sample: -j: 0 is out of range [1, 256]" ]
+	[ -z "$output" ]
+	run -2 --separate-stderr score -j many "$D/m.t" /dev/null
+	[ "$stderr" = "score: -j: not an integer: 'many'" ]
+	CHARNN_THREADS=257 run -2 --separate-stderr sample -n 5 "$D/m.t"
+	[ "$stderr" = "sample: CHARNN_THREADS: 257 is out of range [1, 256]" ]
+	[ -z "$output" ]
+	encode "$D/v.t" "$D/text.txt" > "$D/c.t"
+	CHARNN_THREADS=two run -2 --separate-stderr score "$D/m.t" "$D/c.t"
+	[ "$stderr" = "score: CHARNN_THREADS: not an integer: 'two'" ]
+	[ -z "$output" ]
+}
