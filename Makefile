@@ -112,7 +112,8 @@ clean:
 # Test and benchmark programs: test/NAME.c -> $(O)/test/NAME, bench/NAME.c ->
 # $(O)/bench/NAME, linked like the programs.
 TESTPROGS  = $(O)/test/gradcheck $(O)/test/kernels $(O)/test/crc
-BENCHPROGS = $(O)/bench/inproc $(O)/bench/kernels $(O)/bench/crc $(O)/bench/runstat
+BENCHPROGS = $(O)/bench/inproc $(O)/bench/kernels $(O)/bench/crc $(O)/bench/runstat \
+             $(O)/bench/peak
 testprogs: $(TESTPROGS)
 benchprogs: $(BENCHPROGS)
 $(O)/test/%: test/%.c $(O)/libcharnn.a

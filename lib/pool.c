@@ -20,7 +20,7 @@ enum { PARTS_BITS = 9 };
 /* How long a worker spins for the next job before it sleeps: long enough to
  * bridge the gaps between the products of one training step, short enough
  * that an idle stage of a pipeline soon leaves its CPU to the others. */
-static const long SPIN_NS = 200000;
+static const long SPIN_NS = 50000;
 
 static struct {
 	void (*fn)(void *arg, int part);	/* the job in hand */
