@@ -1,10 +1,15 @@
 /* pool.c: see pool.h.
  *
  * The job in hand is announced by one atomic word, the job's number and its
- * part count packed together, so that a worker learns both in one load and
- * a worker with no part in this job never reads the rest of it (which the
- * next job may already be overwriting). The part count is below 2^9; the
- * number takes the bits above. */
+ * part count packed together (the count below 2^9, the number above). The
+ * parts are claimed one at a time from a second word, the job's number
+ * (low 32 bits) and the next part, by whichever thread comes first, the
+ * caller included: a worker the system has not scheduled yet then delays
+ * nothing, since the caller runs the parts left. A claim names its job, so
+ * a worker that wakes late cannot take a part of the next one by mistake;
+ * and fn and arg, read only after a claim succeeds, stay in place until
+ * every part of that job is done. Which thread runs a part changes no
+ * result: the parts write their own outputs. */
 #include "pool.h"
 
 #include <pthread.h>
@@ -26,11 +31,12 @@ static struct {
 	void (*fn)(void *arg, int part);	/* the job in hand */
 	void *arg;
 	atomic_uint_fast64_t job;	/* number << PARTS_BITS | parts */
-	atomic_int pending;		/* parts 1.. not yet done */
+	atomic_uint_fast64_t claim;	/* number << 32 | next part to run */
+	atomic_int done;		/* parts finished */
 	atomic_int sleepers;		/* workers waiting on cv */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int workers;			/* started: parts 1..workers */
+	int workers;			/* threads started besides the caller */
 	uint_fast64_t born[POOL_MAX];	/* the job word when each was started */
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
@@ -68,25 +74,35 @@ static uint_fast64_t next_job(uint_fast64_t seen)
 	return j;
 }
 
-/* Worker number me (1..): run part me of every job after the one in hand
- * when it was started (it may first run after the next was announced). */
+/* Claim and run parts of job number (job word) j, of parts parts, until
+ * none is left. */
+static void run_parts(uint_fast64_t j, int parts)
+{
+	const uint_fast64_t mine = (j >> PARTS_BITS) & 0xffffffffu;
+	uint_fast64_t c = atomic_load(&pool.claim);
+	while (c >> 32 == mine && (int)(c & 0xffffffffu) < parts) {
+		if (!atomic_compare_exchange_weak(&pool.claim, &c, c + 1))
+			continue;	/* c now holds the word seen */
+		pool.fn(pool.arg, (int)(c & 0xffffffffu));
+		atomic_fetch_add(&pool.done, 1);
+		c = atomic_load(&pool.claim);
+	}
+}
+
+/* A worker: run parts of every job after the one in hand when it was
+ * started (it may first run after the next was announced). */
 static void *worker(void *p)
 {
-	const int me = (int)(intptr_t)p;
-	uint_fast64_t seen = pool.born[me];
+	uint_fast64_t seen = *(const uint_fast64_t *)p;
 	for (;;) {
 		seen = next_job(seen);
-		int parts = (int)(seen & ((1u << PARTS_BITS) - 1));
-		if (me < parts) {
-			pool.fn(pool.arg, me);
-			atomic_fetch_sub(&pool.pending, 1);
-		}
+		run_parts(seen, (int)(seen & ((1u << PARTS_BITS) - 1)));
 	}
 	return NULL;
 }
 
-/* Start workers up to number n-1, detached, with every signal blocked so
- * that signals go to the program's own thread. Called between jobs. */
+/* Start workers until there are n-1, detached, with every signal blocked
+ * so that signals go to the program's own thread. Called between jobs. */
 static void start_workers(int n)
 {
 	sigset_t all, old;
@@ -97,8 +113,9 @@ static void start_workers(int n)
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	for (; pool.workers < n - 1; pool.workers++) {
 		pthread_t t;
-		pool.born[pool.workers + 1] = atomic_load(&pool.job);
-		if (pthread_create(&t, &at, worker, (void *)(intptr_t)(pool.workers + 1)) != 0)
+		uint_fast64_t *born = &pool.born[pool.workers];
+		*born = atomic_load(&pool.job);
+		if (pthread_create(&t, &at, worker, born) != 0)
 			eprintf("cannot start thread %d of %d", pool.workers + 2, n);
 	}
 	pthread_attr_destroy(&at);
@@ -117,16 +134,17 @@ void pool_run(int n, void (*fn)(void *arg, int part), void *arg)
 		start_workers(n);
 	pool.fn = fn;
 	pool.arg = arg;
-	atomic_store(&pool.pending, n - 1);
+	atomic_store(&pool.done, 0);
 	uint_fast64_t next = ((atomic_load(&pool.job) >> PARTS_BITS) + 1) << PARTS_BITS;
+	atomic_store(&pool.claim, (next >> PARTS_BITS & 0xffffffffu) << 32);
 	atomic_store(&pool.job, next | (uint_fast64_t)n);
 	if (atomic_load(&pool.sleepers) > 0) {
 		pthread_mutex_lock(&pool.mu);
 		pthread_cond_broadcast(&pool.cv);
 		pthread_mutex_unlock(&pool.mu);
 	}
-	fn(arg, 0);
-	for (unsigned k = 1; atomic_load(&pool.pending) > 0; k++)
+	run_parts(next | (uint_fast64_t)n, n);
+	for (unsigned k = 1; atomic_load(&pool.done) < n; k++)
 		if (k % 64 == 0)
 			sched_yield();
 }

@@ -113,13 +113,27 @@ ring_j() {
 	[ "$(wc -l < "$D/j1/loss.log")" -eq 6 ]
 }
 
+# A text of 3000 characters from 2500 CJK ones (U+4E00 on), UTF-8 written
+# byte by byte, for a vocabulary of about 2500.
+cjk_text() {
+	LC_ALL=C awk 'BEGIN {
+		x = 1
+		for (i = 0; i < 3000; i++) {
+			x = (x * 75 + 74) % 65537
+			c = 19968 + x % 2500
+			printf "%c%c%c", 224 + int(c / 4096), 128 + int(c / 64) % 64, 128 + c % 64
+			if (i % 60 == 59) printf "\n"
+		}
+	}'
+}
+
 @test "threads: sample and score print the same with -j 1, 2 and 16" {
 	local D=$BATS_TEST_TMPDIR
-	ascii_text > "$D/text.txt"
+	cjk_text > "$D/text.txt"
 	vocab "$D/text.txt" > "$D/v.t"
 	encode "$D/v.t" "$D/text.txt" > "$D/c.t"
-	# H 768: the recurrence and the output layer both split.
-	rnn-init -H 768 -s 3 "$D/v.t" > "$D/m.t"
+	# V about 2500, H 512: the recurrence and the output layer both split.
+	rnn-init -H 512 -s 3 "$D/v.t" > "$D/m.t"
 	sample -j 1 -n 300 -t 0.7 -s 5 "$D/m.t" > "$D/s1.txt"
 	score -j 1 "$D/m.t" "$D/c.t" > "$D/b1.txt"
 	for j in 2 16; do
@@ -130,7 +144,7 @@ ring_j() {
 		cmp "$D/s1.txt" "$D/e$j.txt"
 		cmp "$D/b1.txt" "$D/b$j.txt"
 	done
-	[ "$(wc -c < "$D/s1.txt")" -ge 300 ]
+	[ "$(wc -m < "$D/s1.txt")" -ge 300 ]
 }
 
 # CHARNN_THREADS is read when the kernels are first used.
