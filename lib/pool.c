@@ -24,8 +24,12 @@
 enum { PARTS_BITS = 9 };
 /* How long a worker spins for the next job before it sleeps: long enough to
  * bridge the gaps between the products of one training step, short enough
- * that an idle stage of a pipeline soon leaves its CPU to the others. */
-static const long SPIN_NS = 50000;
+ * that an idle stage of a pipeline soon leaves its CPU to the others. For
+ * the first YIELD_NS of it a waiting thread only spins; after that it
+ * also yields, as it must when there are more threads than CPUs free (a
+ * worker sharing the caller's CPU), though a yield may lose the CPU for a
+ * whole time slice when other programs are runnable. */
+static const long SPIN_NS = 50000, YIELD_NS = 5000;
 
 static struct {
 	void (*fn)(void *arg, int part);	/* the job in hand */
@@ -60,9 +64,11 @@ static uint_fast64_t next_job(uint_fast64_t seen)
 		if ((j = atomic_load(&pool.job)) != seen)
 			return j;
 		if (k % 64 == 0) {
-			sched_yield();
-			if (elapsed_ns(&t0) > SPIN_NS)
+			long ns = elapsed_ns(&t0);
+			if (ns > SPIN_NS)
 				break;
+			if (ns > YIELD_NS)
+				sched_yield();
 		}
 	}
 	pthread_mutex_lock(&pool.mu);
@@ -144,7 +150,10 @@ void pool_run(int n, void (*fn)(void *arg, int part), void *arg)
 		pthread_mutex_unlock(&pool.mu);
 	}
 	run_parts(next | (uint_fast64_t)n, n);
+	/* The parts left are running on workers: spin, then also yield. */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned k = 1; atomic_load(&pool.done) < n; k++)
-		if (k % 64 == 0)
+		if (k % 64 == 0 && elapsed_ns(&t0) > YIELD_NS)
 			sched_yield();
 }
