@@ -21,7 +21,14 @@
  * where the products run at about 90% of the machine's peak. At B=1 the
  * two recurrences (an H x H product per character each way) take a third
  * of the time: Whh (40 KB) does not fit the 32 KB L1 cache and streams in
- * from L2 at every step. */
+ * from L2 at every step.
+ *
+ * Threads, measured with bench/inproc on 2 cores of AMD EPYC (AVX-512, peak
+ * 245 GFLOP/s a core by bench/peak), the machine shared with other work:
+ * H=512 B=32 80k chars/s on 1 thread, 142k on 2 (1.75x); V=2501 H=128 B=32
+ * 73k, 120k (1.65x); H=100 B=32 1.25M, 1.8M (1.45x: each step's product
+ * is only 320k multiply-adds); H=100 B=1 715k either way (nothing splits);
+ * sampling at V=2500 H=128 1.75x. */
 #include "rnn.h"
 
 #include <math.h>
