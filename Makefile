@@ -20,7 +20,7 @@ REAL    ?= float
 REALFLAGS_float  =
 REALFLAGS_double = -DCHARNN_DOUBLE
 CPPFLAGS_ALL = -D_POSIX_C_SOURCE=200809L -Ilib $(REALFLAGS_$(REAL)) $(CPPFLAGS)
-LDLIBS   = -lm
+LDLIBS   = -lm -lpthread
 PREFIX  ?= /usr/local
 
 # Build variant: where objects (O) and programs (B) go; each precision has
@@ -44,7 +44,7 @@ LIBOBJS = $(O)/err.o $(O)/arg.o $(O)/afile.o $(O)/fdio.o \
           $(O)/tstext.o $(O)/tstext_read.o $(O)/npy.o $(O)/npy_read.o $(O)/pgm.o \
           $(O)/utf8.o $(O)/textio.o $(O)/vocab.o \
           $(O)/rng.o $(O)/rnn.o $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o \
-          $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/ckpt.o $(O)/runlog.o $(O)/gen.o $(O)/corpus.o
+          $(O)/pool.o $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/ckpt.o $(O)/runlog.o $(O)/gen.o $(O)/corpus.o
 
 BINS = $(PROGS:%=$(B)/%)
 
@@ -53,6 +53,9 @@ all: $(BINS) testprogs
 $(O)/%.o: lib/%.c lib/*.h
 	@mkdir -p $(O)
 	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -c -o $@ $<
+
+# The kernel versions are one body, compiled once for each.
+$(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o: lib/rnn_kernels.inc
 
 $(O)/bin-%.o: bin/%.c lib/*.h
 	@mkdir -p $(O)
@@ -129,7 +132,8 @@ clean:
 # Test and benchmark programs: test/NAME.c -> $(O)/test/NAME, bench/NAME.c ->
 # $(O)/bench/NAME, linked like the programs.
 TESTPROGS  = $(O)/test/gradcheck $(O)/test/kernels $(O)/test/crc
-BENCHPROGS = $(O)/bench/inproc $(O)/bench/kernels $(O)/bench/crc $(O)/bench/runstat
+BENCHPROGS = $(O)/bench/inproc $(O)/bench/kernels $(O)/bench/crc $(O)/bench/runstat \
+             $(O)/bench/peak
 testprogs: $(TESTPROGS)
 benchprogs: $(BENCHPROGS)
 $(O)/test/%: test/%.c $(O)/libcharnn.a

@@ -2,8 +2,9 @@
  * bench`: the same schedule, kernels and update as feed | rnn-fwd | rnn-bwd |
  * adagrad, without pipes. Its speed is the limit the pipeline is held to.
  *
- * usage: inproc [-r] [-B batch] [-T steps] CORPUS MODEL ITERATIONS
+ * usage: inproc [-r] [-B batch] [-T steps] [-j threads] CORPUS MODEL ITERATIONS
  *   -r  use the plain reference kernels (_ref) instead of the optimised ones
+ *   -j  threads for the optimised kernels (rnn_set_threads; default 1)
  * Prints "chars_per_s N loss L" (L the last window's loss).
  * Legend: V vocab, H hidden, T steps, B batch. */
 #include <stdio.h>
@@ -21,7 +22,8 @@
 
 static void usage(void)
 {
-	fputs("usage: inproc [-r] [-B batch] [-T steps] CORPUS MODEL ITERATIONS\n", stderr);
+	fputs("usage: inproc [-r] [-B batch] [-T steps] [-j threads] CORPUS MODEL ITERATIONS\n",
+	      stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -36,11 +38,12 @@ int main(int argc, char **argv)
 {
 	int T = 25, B = 1, ref = 0, c;
 	setprog(argv[0]);
-	while ((c = getopt(argc, argv, "rB:T:")) != -1) {
+	while ((c = getopt(argc, argv, "rB:T:j:")) != -1) {
 		switch (c) {
 		case 'r': ref = 1; break;
 		case 'B': B = (int)estrtonum(optarg, 1, 1 << 16, "-B"); break;
 		case 'T': T = (int)estrtonum(optarg, 1, 1 << 16, "-T"); break;
+		case 'j': rnn_set_threads_arg(optarg); break;
 		default: usage();
 		}
 	}

@@ -52,17 +52,6 @@ struct bench {
 	void *scratch;
 };
 
-static void bind(struct rnn_params *P, real *a, int V, int H)
-{
-	P->V = V;
-	P->H = H;
-	P->Wxh = a;
-	P->Whh = P->Wxh + (size_t)H * V;
-	P->Why = P->Whh + (size_t)H * H;
-	P->bh = P->Why + (size_t)V * H;
-	P->by = P->bh + H;
-}
-
 static void setup(struct bench *b, int V, int H, int T, int B)
 {
 	size_t np = rnn_nparams(V, H), N = (size_t)T * B;
@@ -71,9 +60,8 @@ static void setup(struct bench *b, int V, int H, int T, int B)
 	for (size_t i = 0; i < np; i++)
 		a[i] = (real)(0.01 * rng_normal(&rng));
 	memset(a + np, 0, 2 * np * sizeof(real));
-	bind(&b->P, a, V, H);
-	bind(&b->G, a + np, V, H);
-	bind(&b->M, a + 2 * np, V, H);
+	real *g = rnn_params_bind(&b->P, a, V, H);
+	rnn_params_bind(&b->M, rnn_params_bind(&b->G, g, V, H), V, H);
 	b->x = emalloc(N * sizeof(int32_t));
 	b->y = emalloc(N * sizeof(int32_t));
 	for (size_t n = 0; n < N; n++) {
@@ -206,13 +194,13 @@ int main(int argc, char *argv[])
 	const char *best = rnn_isa();
 	printf("\neach version of the kernels, H=%d V=%d T=%d     chars/s\n", H, V, T);
 	printf("%-8s %12s %12s %12s\n", "isa", "B=1", "B=32", "rnn_step");
-	static const char *const isas[] = { "avx512", "avx2", "base" };
-	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
-		if (!rnn_set_isa(isas[i])) {
-			printf("%-8s %12s\n", isas[i], "(not on this CPU)");
+	const char *isa;
+	for (int i = 0; (isa = rnn_isa_name(i)); i++) {
+		if (!rnn_set_isa(isa)) {
+			printf("%-8s %12s\n", isa, "(not on this CPU)");
 			continue;
 		}
-		printf("%-8s %12.0f %12.0f %12.0f\n", isas[i], train_rate(V, H, T, 1, 0),
+		printf("%-8s %12.0f %12.0f %12.0f\n", isa, train_rate(V, H, T, 1, 0),
 		       train_rate(V, H, T, 32, 0), sample_rate(V, H, 0));
 		fflush(stdout);
 	}

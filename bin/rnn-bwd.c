@@ -23,16 +23,18 @@
 
 static void usage(void)
 {
-	fputs("usage: rnn-bwd [-c CLIP] [-m MODEL | -w WORKSPACE] [FILE]\n", stderr);
+	fputs("usage: rnn-bwd [-c CLIP] [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
 static void help(void)
 {
-	puts("usage: rnn-bwd [-c CLIP] [-m MODEL | -w WORKSPACE] [FILE]\n"
+	puts("usage: rnn-bwd [-c CLIP] [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n"
 	     "Backward pass over each forward frame (from rnn-fwd) of FILE or stdin:\n"
 	     "writes a frame \"grads\" with dWxh, dWhh, dWhy, dbh, dby and dh0.\n"
 	     "  -c CLIP       clip each gradient element to [-CLIP, CLIP] (5; 0: never)\n"
+	     "  -j N          threads for the large products (1; or CHARNN_THREADS);\n"
+	     "                the same bytes whatever N\n"
 	     "  -m MODEL      parameters from this model file (frame \"params\")\n"
 	     "  -w WORKSPACE  parameters from the training workspace, and the\n"
 	     "                gradients written into its frame \"grads\"\n"
@@ -133,9 +135,11 @@ int main(int argc, char **argv)
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "c:m:w:")) != -1) {
+	while ((c = getopt(argc, argv, "c:j:m:w:")) != -1) {
 		if (c == 'c')
 			clip = (real)estrtod(optarg, 0, 1e30, "-c");
+		else if (c == 'j')
+			rnn_set_threads_arg(optarg);
 		else if (ws_src_opt(&src, c, optarg))
 			usage();
 	}

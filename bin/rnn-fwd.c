@@ -22,16 +22,18 @@
 
 static void usage(void)
 {
-	fputs("usage: rnn-fwd [-m MODEL | -w WORKSPACE] [FILE]\n", stderr);
+	fputs("usage: rnn-fwd [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
 static void help(void)
 {
-	puts("usage: rnn-fwd [-m MODEL | -w WORKSPACE] [FILE]\n"
+	puts("usage: rnn-fwd [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n"
 	     "Forward pass over each window frame (x, y, h0) of FILE or stdin: writes\n"
 	     "a frame \"forward\" with the input tensors and hs, ps, loss, hT added.\n"
 	     "A frame without h0 starts from the previous frame's hT.\n"
+	     "  -j N          threads for the large products (1; or CHARNN_THREADS);\n"
+	     "                the same bytes whatever N\n"
 	     "  -m MODEL      parameters from this model file (frame \"params\")\n"
 	     "  -w WORKSPACE  parameters from the training workspace, mapped when the\n"
 	     "                first frame arrives; a frame with a step waits, when\n"
@@ -139,8 +141,10 @@ int main(int argc, char **argv)
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "m:w:")) != -1)
-		if (ws_src_opt(&src, c, optarg))
+	while ((c = getopt(argc, argv, "j:m:w:")) != -1)
+		if (c == 'j')
+			rnn_set_threads_arg(optarg);
+		else if (ws_src_opt(&src, c, optarg))
 			usage();
 	if (argc - optind > 1)
 		usage();

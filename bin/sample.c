@@ -35,7 +35,7 @@
 #include "utf8.h"
 
 static const char usage_line[] =
-	"usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL\n";
+	"usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] [-j N] MODEL\n";
 
 static void usage(void)
 {
@@ -53,7 +53,8 @@ static void help(void)
 	      "  -p PRIME  start from this text (written first); without it, from one\n"
 	      "            character drawn at random (not written)\n"
 	      "  -g        greedy: take the most probable character instead of sampling\n"
-	      "  -u        flush every character (default: every line, or after 20 ms)\n",
+	      "  -u        flush every character (default: every line, or after 20 ms)\n"
+	      "  -j N      threads for the large products (1; or CHARNN_THREADS)\n",
 	      stdout);
 	efshut_stdout();
 }
@@ -128,7 +129,7 @@ static void parse(struct opts *o, int argc, char *argv[])
 	*o = (struct opts){ .n = 200, .seed = 1, .temp = 1 };
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "n:t:s:p:gu")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:s:p:guj:")) != -1) {
 		switch (c) {
 		case 'n':
 			o->n = estrtonum(optarg, 0, LLONG_MAX, "-n");
@@ -148,6 +149,7 @@ static void parse(struct opts *o, int argc, char *argv[])
 		case 'u':
 			out.unbuffered = 1;
 			break;
+		case 'j': rnn_set_threads_arg(optarg); break;
 		default:
 			usage();
 		}

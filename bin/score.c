@@ -32,17 +32,18 @@ enum { BLOCK = 1 << 12 };	/* indices scored per call */
 
 static void usage(void)
 {
-	fputs("usage: score MODEL [FILE]\n", stderr);
+	fputs("usage: score [-j N] MODEL [FILE]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
 static void help(void)
 {
-	fputs("usage: score MODEL [FILE]\n"
+	fputs("usage: score [-j N] MODEL [FILE]\n"
 	      "Print \"chars N loss L bpc B\": the mean loss of the model in MODEL\n"
 	      "predicting each next character of the index stream FILE (stdin if none),\n"
 	      "in nats (L) and bits (B) per character, over N predictions, with 17\n"
-	      "significant digits.\n",
+	      "significant digits.\n"
+	      "  -j N   threads for the large products (1; or CHARNN_THREADS)\n",
 	      stdout);
 	efshut_stdout();
 }
@@ -85,7 +86,12 @@ int main(int argc, char *argv[])
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	if (getopt(argc, argv, "") != -1 || argc - optind < 1 || argc - optind > 2)
+	for (int c; (c = getopt(argc, argv, "j:")) != -1;) {
+		if (c != 'j')
+			usage();
+		rnn_set_threads_arg(optarg);
+	}
+	if (argc - optind < 1 || argc - optind > 2)
 		usage();
 	struct gen_model m;
 	gen_load(&m, argv[optind]);

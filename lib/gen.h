@@ -3,7 +3,9 @@
  * loop's sampler and validation).
  *
  * Legend: V vocab, H hidden. Indices are vocabulary indices in [0, V); the
- * hidden state h (H) is the caller's and is carried from call to call. */
+ * hidden state h (H) is the caller's and is carried from call to call.
+ * Large products (a big H, or a big V's output layer) run on the threads
+ * rnn_set_threads gives (sample -j, score -j), with the same results. */
 #ifndef CHARNN_GEN_H
 #define CHARNN_GEN_H
 

@@ -188,15 +188,7 @@ void model_alloc(struct rnn_params *P, int V, int H)
 {
 	if (V < 1 || V > MODEL_MAX_V || H < 1 || H > MODEL_MAX_H)
 		eprintf("internal error: model of V %d, H %d", V, H);
-	size_t h = (size_t)H, v = (size_t)V;
-	real *p = ecalloc(rnn_nparams(V, H), sizeof *p);
-	P->V = V;
-	P->H = H;
-	P->Wxh = p;
-	P->Whh = P->Wxh + h * v;
-	P->Why = P->Whh + h * h;
-	P->bh = P->Why + v * h;
-	P->by = P->bh + h;
+	rnn_params_bind(P, ecalloc(rnn_nparams(V, H), sizeof(real)), V, H);
 }
 
 void model_free(struct rnn_params *P)

@@ -8,8 +8,12 @@
  * not depend on the previous step (the output layer, its gradients, dWhh,
  * dWxh) is done once per window as a matrix product over all N rows, so
  * each weight is loaded once per window rather than once per character.
- * Their vector kernels (rnn_simd.h) come in versions for AVX-512, AVX2 and
- * any CPU; the best one the CPU runs is picked on first use.
+ * Their vector kernels (rnn_simd.h, bodies in rnn_kernels.inc) come in
+ * versions for AVX-512, AVX2 and any CPU, listed once in the table isas;
+ * the best one the CPU runs is picked on first use. The large products
+ * (and each step of the recurrence, softmax rows, clip and Adagrad) are
+ * split over threads by output, never by sum (see "threads" below), so
+ * the thread count changes no result.
  *
  * Measured with bench/kernels.c on AMD EPYC (Zen 4), one training step
  * (forward, backward, clip, Adagrad) at H=100 V=110 T=25, float, AVX-512:
@@ -17,14 +21,23 @@
  * where the products run at about 90% of the machine's peak. At B=1 the
  * two recurrences (an H x H product per character each way) take a third
  * of the time: Whh (40 KB) does not fit the 32 KB L1 cache and streams in
- * from L2 at every step. */
+ * from L2 at every step.
+ *
+ * Threads, measured with bench/inproc on 2 cores of AMD EPYC (AVX-512, peak
+ * 245 GFLOP/s a core by bench/peak), the machine shared with other work:
+ * H=512 B=32 80k chars/s on 1 thread, 142k on 2 (1.75x); V=2501 H=128 B=32
+ * 73k, 120k (1.65x); H=100 B=32 1.25M, 1.8M (1.45x: each step's product
+ * is only 320k multiply-adds); H=100 B=1 715k either way (nothing splits);
+ * sampling at V=2500 H=128 1.75x. */
 #include "rnn.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arg.h"
 #include "err.h"
+#include "pool.h"
 #include "rnn_simd.h"
 
 #ifdef CHARNN_DOUBLE
@@ -41,6 +54,19 @@ size_t rnn_nparams(int V, int H)
 {
 	size_t v = (size_t)V, h = (size_t)H;
 	return h * v + h * h + v * h + h + v;
+}
+
+real *rnn_params_bind(struct rnn_params *P, real *base, int V, int H)
+{
+	size_t v = (size_t)V, h = (size_t)H;
+	P->V = V;
+	P->H = H;
+	P->Wxh = base;
+	P->Whh = P->Wxh + h * v;
+	P->Why = P->Whh + h * h;
+	P->bh = P->Why + v * h;
+	P->by = P->bh + h;
+	return P->by + v;
 }
 
 /* Backward scratch, optimised version: dY (N,V), dH (N,H), Hprev (N,H),
@@ -162,31 +188,47 @@ void adagrad_update_ref(real *p, real *mem, const real *g, size_t n, real lr)
 
 /* ---- choosing the kernels ---- */
 
-static const struct rnn_simd *simd_in_use;
-
-/* 1 if this CPU can run version s. */
-static int cpu_has(const struct rnn_simd *s)
-{
 #if defined(__x86_64__) && defined(__GNUC__)
-	if (s == &rnn_simd_avx512)
-		return __builtin_cpu_supports("avx512f");
-	if (s == &rnn_simd_avx2)
-		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-	return s == &rnn_simd_base;
+static int runs_avx512(void)
+{
+	return __builtin_cpu_supports("avx512f");
 }
 
-/* The kernels in use, the fastest this CPU runs unless rnn_set_isa chose. */
+static int runs_avx2(void)
+{
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+static int runs_anywhere(void)
+{
+	return 1;
+}
+
+/* The versions of the kernels, fastest first, each with its test of the
+ * CPU: the only list of instruction sets (rnn_isa_name shows it to tests
+ * and benchmarks). */
+static const struct isa {
+	const struct rnn_simd *kernels;
+	int (*runs)(void);
+} isas[] = {
+#if defined(__x86_64__) && defined(__GNUC__)
+	{ &rnn_simd_avx512, runs_avx512 },
+	{ &rnn_simd_avx2, runs_avx2 },
+#endif
+	{ &rnn_simd_base, runs_anywhere },
+};
+enum { NISAS = sizeof isas / sizeof isas[0] };
+
+static const struct rnn_simd *simd_in_use;
+
+/* The kernels in use: the first version in isas this CPU runs, unless
+ * rnn_set_isa chose. */
 static const struct rnn_simd *simd(void)
 {
-	if (!simd_in_use) {
-		static const struct rnn_simd *const best[] = {
-			&rnn_simd_avx512, &rnn_simd_avx2, &rnn_simd_base
-		};
-		for (size_t i = 0; !simd_in_use; i++)
-			if (cpu_has(best[i]))
-				simd_in_use = best[i];
-	}
+	for (size_t i = 0; !simd_in_use; i++)
+		if (isas[i].runs())
+			simd_in_use = isas[i].kernels;
 	return simd_in_use;
 }
 
@@ -195,20 +237,210 @@ const char *rnn_isa(void)
 	return simd()->name;
 }
 
+const char *rnn_isa_name(int i)
+{
+	return i >= 0 && i < (int)NISAS ? isas[i].kernels->name : NULL;
+}
+
 int rnn_set_isa(const char *name)
 {
-	static const struct rnn_simd *const all[] = {
-		&rnn_simd_avx512, &rnn_simd_avx2, &rnn_simd_base
-	};
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		if (strcmp(all[i]->name, name) == 0 && cpu_has(all[i])) {
-			simd_in_use = all[i];
+	for (size_t i = 0; i < NISAS; i++)
+		if (strcmp(isas[i].kernels->name, name) == 0 && isas[i].runs()) {
+			simd_in_use = isas[i].kernels;
 			return 1;
 		}
 	return 0;
 }
 
+/* ---- threads ----
+ *
+ * A product splits the columns of its output (the rows, for a matrix-vector
+ * product) into parts, one a thread (lib/pool); every element is still one
+ * sum, formed in one order by one kernel call, so the results do not depend
+ * on how many parts there are. Column parts start at multiples of
+ * PART_ALIGN reals (one vector of the widest version) and are at least that
+ * wide, since gemm takes products narrower than a vector by another path.
+ * A product splits only as far as each part keeps MIN_WORK multiply-adds:
+ * below that, handing it over costs more than it saves (2^17 take about a
+ * microsecond on one AVX-512 core; an empty job costs 0.3 to 4 us,
+ * measured with the other core idle and busy). */
+enum { PART_ALIGN = 16, MIN_WORK = 1 << 17 };
+
+static int nthreads;	/* 0: not yet known */
+
+int rnn_threads(void)
+{
+	if (!nthreads) {
+		const char *e = getenv("CHARNN_THREADS");
+		nthreads = e ? (int)estrtonum(e, 1, RNN_MAX_THREADS, "CHARNN_THREADS") : 1;
+	}
+	return nthreads;
+}
+
+void rnn_set_threads(int n)
+{
+	if (n < 0 || n > RNN_MAX_THREADS)
+		eprintf("internal error: %d threads", n);
+	nthreads = n;
+}
+
+void rnn_set_threads_arg(const char *s)
+{
+	rnn_set_threads((int)estrtonum(s, 1, RNN_MAX_THREADS, "-j"));
+}
+
+/* How many parts for a job of work multiply-adds made of units independent
+ * pieces: at most the threads, the units, and work / MIN_WORK. */
+static int nparts(double work, size_t units)
+{
+	int n = rnn_threads();
+	if (n > 1 && work / MIN_WORK < n)
+		n = (int)(work / MIN_WORK);
+	if (units < (size_t)n)
+		n = (int)units;
+	return n < 1 ? 1 : n;
+}
+
+/* Where part i of n begins among N columns (N for i = n): at a multiple of
+ * align, the last part ending at N; each part is at least align wide if N
+ * holds n of them. */
+static size_t part_start(size_t N, int n, int i, size_t align)
+{
+	if (i >= n)
+		return N;
+	return (N / align) * (size_t)i / (size_t)n * align;
+}
+
+/* A gemm (as struct rnn_simd has it) and how many column parts it has. */
+struct gemm_job {
+	const struct rnn_simd *S;
+	real *c;
+	size_t ldc;
+	const real *a;
+	size_t ars, acs;
+	const real *b;
+	size_t ldb;
+	const real *bias;
+	int M, N, K, parts;
+};
+
+static void gemm_part(void *arg, int i)
+{
+	const struct gemm_job *g = arg;
+	size_t j0 = part_start((size_t)g->N, g->parts, i, PART_ALIGN);
+	size_t j1 = part_start((size_t)g->N, g->parts, i + 1, PART_ALIGN);
+	g->S->gemm(g->c + j0, g->ldc, g->a, g->ars, g->acs, g->b + j0, g->ldb,
+		   g->bias ? g->bias + j0 : NULL, g->M, (int)(j1 - j0), g->K);
+}
+
+/* S->gemm, the same arguments and the same results, its columns split over
+ * the threads when it is large enough. */
+static void pgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, size_t ars,
+		  size_t acs, const real *b, size_t ldb, const real *bias, int M, int N, int K)
+{
+	struct gemm_job g = { S, c, ldc, a, ars, acs, b, ldb, bias, M, N, K, 1 };
+	g.parts = nparts((double)M * N * K, (size_t)N / PART_ALIGN);
+	if (g.parts == 1)
+		S->gemm(c, ldc, a, ars, acs, b, ldb, bias, M, N, K);
+	else
+		pool_run(g.parts, gemm_part, &g);
+}
+
+/* One elementwise kernel over n reals: clip g to [-v, v], or Adagrad with
+ * learning rate v on p, mem, g. */
+struct elem_job {
+	const struct rnn_simd *S;
+	int adagrad;
+	real *p, *mem, *g;
+	size_t n;
+	real v;
+	int parts;
+};
+
+static void elem_part(void *arg, int i)
+{
+	const struct elem_job *e = arg;
+	size_t i0 = part_start(e->n, e->parts, i, PART_ALIGN);
+	size_t i1 = part_start(e->n, e->parts, i + 1, PART_ALIGN);
+	if (e->adagrad)
+		e->S->adagrad(e->p + i0, e->mem + i0, e->g + i0, i1 - i0, e->v);
+	else
+		e->S->clip(e->g + i0, i1 - i0, e->v);
+}
+
+/* Run e, split when large: each element's result is its own. */
+static void pelem(struct elem_job *e)
+{
+	/* A few operations an element, memory-bound: count 4 a real. */
+	e->parts = nparts(4.0 * (double)e->n, e->n / PART_ALIGN);
+	pool_run(e->parts, elem_part, e);
+}
+
 /* ---- optimised versions ---- */
+
+/* One step of the recurrence for B sequences: h (B,H) = tanh(hprev (B,H)
+ * Whh^T + bh + Wxh[:, x[b]]), through whhT (Whh transposed) when B > 1,
+ * else dot products along Whh's rows. Parts split the H units. */
+struct step_job {
+	const struct rnn_simd *S;
+	const struct rnn_params *P;
+	const real *whhT, *hprev;
+	real *h;
+	const int32_t *x;	/* (B) */
+	int B, parts;
+};
+
+static void step_part(void *arg, int part)
+{
+	const struct step_job *j = arg;
+	const struct rnn_simd *S = j->S;
+	const struct rnn_params *P = j->P;
+	const int V = P->V, H = P->H, B = j->B;
+	const int i0 = (int)part_start((size_t)H, j->parts, part, PART_ALIGN);
+	const int i1 = (int)part_start((size_t)H, j->parts, part + 1, PART_ALIGN);
+	real *h = j->h;
+	if (B > 1)
+		S->gemm(h + i0, H, j->hprev, H, 1, j->whhT + i0, H, P->bh + i0, B, i1 - i0, H);
+	else
+		S->matvec(h + i0, P->Whh + (size_t)i0 * H, j->hprev, P->bh + i0, i1 - i0, H);
+	/* Column x of Wxh, read in place: a window uses at most T*B of the V
+	 * columns, so a transposed copy would cost more. */
+	for (int b = 0; b < B; b++) {
+		const real *col = P->Wxh + j->x[b];
+		real *hb = h + (size_t)b * H;
+		for (int i = i0; i < i1; i++)
+			hb[i] += col[(size_t)i * V];
+	}
+	if (i0 == 0 && i1 == H)
+		S->tanh(h, B * H);
+	else
+		for (int b = 0; b < B; b++)
+			S->tanh(h + (size_t)b * H + i0, i1 - i0);
+}
+
+/* Rows [n0, n1) of the N rows of ps (N,V): logits in, softmax out, and
+ * each row's -ln p[y] = ln sum exp(l - max) - (l[y] - max) into term. */
+struct softmax_job {
+	const struct rnn_simd *S;
+	real *ps;
+	const int32_t *y;
+	double *term;
+	size_t N;
+	int V, parts;
+};
+
+static void softmax_part(void *arg, int part)
+{
+	const struct softmax_job *j = arg;
+	size_t n0 = part_start(j->N, j->parts, part, 1), n1 = part_start(j->N, j->parts, part + 1, 1);
+	for (size_t n = n0; n < n1; n++) {
+		real *p = j->ps + n * j->V, max;
+		real target = p[j->y[n]];
+		real sum = j->S->exp_shifted(p, p, j->V, 1, &max);
+		j->S->scale(p, (size_t)j->V, 1 / sum);
+		j->term[n] = log((double)sum) - ((double)target - max);
+	}
+}
 
 double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 		   const int32_t *y, const real *h0, real *hs, real *ps, real *loss)
@@ -217,49 +449,38 @@ double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 	const int V = P->V, H = P->H;
 	const size_t N = (size_t)T * B;
 	/* Transposed weights turn h Whh^T and h Why^T into products whose
-	 * inner loop runs along a row, and the column Wxh[:, x] into a row;
-	 * the copies cost O(H (H+V)) per window against O(N H (H+V)) for the
-	 * products. */
+	 * inner loop runs along a row; the copies cost O(H (H+V)) per window
+	 * against O(N H (H+V)) for the products. */
 	real *whhT = emalloc(((size_t)H * H + (size_t)H * V) * sizeof(real));
 	real *whyT = whhT + (size_t)H * H;	/* (H,V) */
-	double *lb = ecalloc((size_t)B, sizeof(double));
+	double *term = emalloc(N * sizeof(double));
 	S->transpose(whyT, P->Why, V, H);
 	if (B > 1)	/* one sequence is as fast with dot products */
 		S->transpose(whhT, P->Whh, H, H);
 
+	struct step_job st = { S, P, whhT, h0, hs, x, B, 1 };
+	st.parts = nparts((double)B * H * H, (size_t)H / PART_ALIGN);
 	for (int t = 0; t < T; t++) {
-		const real *hprev = t ? hs + (size_t)(t - 1) * B * H : h0;
-		real *h = hs + (size_t)t * B * H;	/* (B,H) */
-		if (B > 1)
-			S->gemm(h, H, hprev, H, 1, whhT, H, P->bh, B, H, H);
-		else
-			S->matvec(h, P->Whh, hprev, P->bh, H, H);
-		/* Column x of Wxh, read in place: a window uses at most T*B
-		 * of the V columns, so a transposed copy would cost more. */
-		for (int b = 0; b < B; b++) {
-			const real *col = P->Wxh + x[(size_t)t * B + b];
-			real *hb = h + (size_t)b * H;
-			for (int i = 0; i < H; i++)
-				hb[i] += col[(size_t)i * V];
-		}
-		S->tanh(h, B * H);
+		st.hprev = t ? hs + (size_t)(t - 1) * B * H : h0;
+		st.h = hs + (size_t)t * B * H;
+		st.x = x + (size_t)t * B;
+		pool_run(st.parts, step_part, &st);
 	}
-	/* Logits of all N rows at once, then each row's softmax in place; the
-	 * loss from the logits, -ln p = ln sum exp(l - max) - (l[y] - max). */
-	S->gemm(ps, V, hs, H, 1, whyT, V, P->by, (int)N, V, H);
-	for (size_t n = 0; n < N; n++) {
-		real *p = ps + n * V, max;
-		real target = p[y[n]];
-		real sum = S->exp_shifted(p, p, V, 1, &max);
-		S->scale(p, (size_t)V, 1 / sum);
-		lb[n % B] += log((double)sum) - ((double)target - max);
-	}
+	/* Logits of all N rows at once, then each row's softmax in place. */
+	pgemm(S, ps, V, hs, H, 1, whyT, V, P->by, (int)N, V, H);
+	struct softmax_job sm = { S, ps, y, term, N, V, 1 };
+	sm.parts = nparts(8.0 * (double)N * V, N);
+	pool_run(sm.parts, softmax_part, &sm);
+	/* Each sequence's loss summed in the order of its steps. */
 	double total = 0;
 	for (int b = 0; b < B; b++) {
-		loss[b] = (real)lb[b];
-		total += lb[b];
+		double lb = 0;
+		for (size_t n = (size_t)b; n < N; n += (size_t)B)
+			lb += term[n];
+		loss[b] = (real)lb;
+		total += lb;
 	}
-	free(lb);
+	free(term);
 	free(whhT);
 	return total / B;
 }
@@ -282,22 +503,22 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 	for (size_t n = 0; n < N; n++)
 		dY[n * V + y[n]] -= inv;
 	/* dWhy (V,H) = dY^T (V,N) Hs (N,H); dH (N,H) = dY (N,V) Why (V,H). */
-	S->gemm(G->Why, H, dY, 1, V, hs, H, NULL, V, H, (int)N);
+	pgemm(S, G->Why, H, dY, 1, V, hs, H, NULL, V, H, (int)N);
 	S->colsum(G->by, dY, N, V);
-	S->gemm(dH, H, dY, V, 1, P->Why, H, NULL, (int)N, H, V);
+	pgemm(S, dH, H, dY, V, 1, P->Why, H, NULL, (int)N, H, V);
 
 	/* Back through time: dh0 carries dh[t] into step t-1. */
 	memset(dh0, 0, BH * sizeof(real));
 	for (int t = T - 1; t >= 0; t--) {
 		real *d = dH + (size_t)t * BH;	/* (B,H) */
 		S->tanh_back(d, dh0, hs + (size_t)t * BH, (int)BH);
-		S->gemm(dh0, H, d, H, 1, P->Whh, H, NULL, B, H, H);
+		pgemm(S, dh0, H, d, H, 1, P->Whh, H, NULL, B, H, H);
 	}
 
 	/* dWhh (H,H) = dHraw^T (H,N) Hprev (N,H). */
 	memcpy(hprev, h0, BH * sizeof(real));
 	memcpy(hprev + BH, hs, (N - B) * H * sizeof(real));
-	S->gemm(G->Whh, H, dH, 1, H, hprev, H, NULL, H, H, (int)N);
+	pgemm(S, G->Whh, H, dH, 1, H, hprev, H, NULL, H, H, (int)N);
 	S->colsum(G->bh, dH, N, H);
 	/* dWxh[:, x] += dhraw, into the columns in place. */
 	memset(G->Wxh, 0, (size_t)H * V * sizeof(real));
@@ -311,18 +532,20 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 
 void rnn_clip(struct rnn_params *G, real c)
 {
-	const struct rnn_simd *S = simd();
+	/* The five arrays are one block or not: clip each. */
+	real *const a[5] = { G->Wxh, G->Whh, G->Why, G->bh, G->by };
 	size_t V = (size_t)G->V, H = (size_t)G->H;
-	S->clip(G->Wxh, H * V, c);
-	S->clip(G->Whh, H * H, c);
-	S->clip(G->Why, V * H, c);
-	S->clip(G->bh, H, c);
-	S->clip(G->by, V, c);
+	const size_t n[5] = { H * V, H * H, V * H, H, V };
+	for (int i = 0; i < 5; i++) {
+		struct elem_job e = { simd(), 0, NULL, NULL, a[i], n[i], c, 1 };
+		pelem(&e);
+	}
 }
 
 void adagrad_update(real *p, real *mem, const real *g, size_t n, real lr)
 {
-	simd()->adagrad(p, mem, g, n, lr);
+	struct elem_job e = { simd(), 1, p, mem, (real *)g, n, lr, 1 };
+	pelem(&e);
 }
 
 double rnn_softmax(real *p, const real *logits, int V, real temperature)
@@ -334,6 +557,22 @@ double rnn_softmax(real *p, const real *logits, int V, real temperature)
 	return (double)max + log((double)sum);
 }
 
+/* A matrix-vector product (as struct rnn_simd has it), rows split. */
+struct matvec_job {
+	const struct rnn_simd *S;
+	real *y;
+	const real *W, *x, *bias;
+	int M, K, parts;
+};
+
+static void matvec_part(void *arg, int part)
+{
+	const struct matvec_job *j = arg;
+	int r0 = (int)part_start((size_t)j->M, j->parts, part, PART_ALIGN);
+	int r1 = (int)part_start((size_t)j->M, j->parts, part + 1, PART_ALIGN);
+	j->S->matvec(j->y + r0, j->W + (size_t)r0 * j->K, j->x, j->bias + r0, r1 - r0, j->K);
+}
+
 /* The new state goes to a scratch copy first: the product reads all of h. */
 void rnn_step(const struct rnn_params *P, real *h, int x, real *logits)
 {
@@ -342,12 +581,14 @@ void rnn_step(const struct rnn_params *P, real *h, int x, real *logits)
 	const int V = P->V, H = P->H;
 	real stack[STACK_H];
 	real *hn = H <= STACK_H ? stack : emalloc((size_t)H * sizeof(real));
-	S->matvec(hn, P->Whh, h, P->bh, H, H);
-	for (int i = 0; i < H; i++)
-		hn[i] += P->Wxh[(size_t)i * V + x];
-	S->tanh(hn, H);
+	const int32_t xb = x;
+	struct step_job st = { S, P, NULL, h, hn, &xb, 1, 1 };
+	st.parts = nparts((double)H * H, (size_t)H / PART_ALIGN);
+	pool_run(st.parts, step_part, &st);
 	memcpy(h, hn, (size_t)H * sizeof(real));
-	S->matvec(logits, P->Why, h, P->by, V, H);
+	struct matvec_job mv = { S, logits, P->Why, h, P->by, V, H, 1 };
+	mv.parts = nparts((double)V * H, (size_t)V / PART_ALIGN);
+	pool_run(mv.parts, matvec_part, &mv);
 	if (hn != stack)
 		free(hn);
 }

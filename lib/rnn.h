@@ -44,6 +44,11 @@ struct rnn_params {
 /* Number of reals in Wxh, Whh, Why, bh, by together: H*V + H*H + V*H + H + V. */
 size_t rnn_nparams(int V, int H);
 
+/* Set P's sizes to V, H and point its five arrays, in that order, into the
+ * rnn_nparams(V, H) reals at base (which stays the caller's). Returns the
+ * end of them, base + rnn_nparams(V, H), where a next block may start. */
+real *rnn_params_bind(struct rnn_params *P, real *base, int V, int H);
+
 /* Bytes of scratch memory rnn_backward needs for these sizes. */
 size_t rnn_scratch_bytes(int V, int H, int T, int B);
 
@@ -94,5 +99,20 @@ double rnn_softmax(real *p, const real *logits, int V, real temperature);
  * is no such version or the CPU cannot run it. */
 const char *rnn_isa(void);
 int rnn_set_isa(const char *name);
+/* The name of version i (0 the fastest), whether or not this CPU runs it;
+ * NULL for i past the last: for tests and benchmarks to try each. */
+const char *rnn_isa_name(int i);
+
+/* Threads for the optimised functions: rnn_set_threads(n) uses n (1 to
+ * RNN_MAX_THREADS; 0: as if never set); otherwise the first call reads the
+ * environment variable CHARNN_THREADS (dying, exit 2, if it is not a
+ * number in that range), and without it there is one. Results are the same
+ * bytes whatever the number. rnn_threads returns the number in use. */
+enum { RNN_MAX_THREADS = 256 };
+void rnn_set_threads(int n);
+int rnn_threads(void);
+/* rnn_set_threads from a program's -j argument s; dies (exit 2) naming -j
+ * if it is not a number from 1 to RNN_MAX_THREADS. */
+void rnn_set_threads_arg(const char *s);
 
 #endif

@@ -1,4 +1,4 @@
-/* rnn_base.c: the vector kernels of rnn_simd.h for any machine: 16-byte
+/* rnn_base.c: the vector kernels of rnn_kernels.inc for any machine: 16-byte
  * vectors (SSE2 on every x86-64, NEON on arm64, scalar code where there is
  * nothing better), gemm tiles of 4 rows by 2 vectors. */
 #define SIMD_NAME rnn_simd_base
@@ -7,4 +7,4 @@
 #define SIMD_BYTES 16
 #define SIMD_MR 4
 #define SIMD_NV 2
-#include "rnn_simd.h"
+#include "rnn_kernels.inc"

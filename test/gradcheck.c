@@ -44,17 +44,6 @@ static int irand(int lo, int hi)
 	return lo + (int)(rng_uniform(&rng) * (hi - lo + 1));
 }
 
-static void bind(struct rnn_params *P, real *a, int V, int H)
-{
-	P->V = V;
-	P->H = H;
-	P->Wxh = a;
-	P->Whh = P->Wxh + (size_t)H * V;
-	P->Why = P->Whh + (size_t)H * H;
-	P->bh = P->Why + (size_t)V * H;
-	P->by = P->bh + H;
-}
-
 static double loss(struct window *w)
 {
 	return rnn_forward_ref(&w->P, w->T, w->B, w->x, w->y, w->h0, w->hs, w->ps, w->loss);
@@ -101,9 +90,9 @@ static void trial(int k)
 	real *pa = emalloc(np * sizeof(real));
 	real *ga = emalloc(np * sizeof(real)), *gra = emalloc(np * sizeof(real));
 	struct rnn_params G, Gr;
-	bind(&w.P, pa, V, H);
-	bind(&G, ga, V, H);
-	bind(&Gr, gra, V, H);
+	rnn_params_bind(&w.P, pa, V, H);
+	rnn_params_bind(&G, ga, V, H);
+	rnn_params_bind(&Gr, gra, V, H);
 	for (size_t i = 0; i < np; i++)
 		pa[i] = (real)(0.6 * rng_normal(&rng));
 	w.x = emalloc(N * sizeof(int32_t));
@@ -156,9 +145,9 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "gradcheck: built in float; run the double build's\n");
 		return 2;
 	}
-	static const char *const isas[] = { "avx512", "avx2", "base" };
-	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
-		if (!rnn_set_isa(isas[i]))
+	const char *isa;
+	for (int i = 0; (isa = rnn_isa_name(i)); i++) {
+		if (!rnn_set_isa(isa))
 			continue;
 		worst = 0;
 		for (int k = 0; k < TRIALS; k++) {
@@ -166,7 +155,7 @@ int main(int argc, char *argv[])
 			trial(k);
 		}
 		printf("gradcheck %s: %d trials, largest relative error %.3g (limit %g)\n",
-		       isas[i], TRIALS, worst, TOL);
+		       isa, TRIALS, worst, TOL);
 	}
 	return 0;
 }

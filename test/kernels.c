@@ -8,11 +8,15 @@
  * reference forward's outputs), adagrad_update against adagrad_update_ref,
  * rnn_step and rnn_softmax against the reference forward for one step, and
  * rnn_clip; then the polynomial tanh and exp against libm over their whole
- * range. All of it for each version of the kernels (instruction set) this
+ * range, and tanh, softmax and clip on inputs across the whole range of
+ * real (every binary exponent, denormals, zeros, values near the clamps,
+ * huge and infinite values), where each result must be finite and within
+ * tolerance. All of it for each version of the kernels (instruction set) this
  * CPU runs. Prints the largest differences seen; exits 1 with a message on
  * the first one beyond the tolerance of this precision.
  *
  * Legend: V vocab, H hidden, T steps, B batch. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,13 +93,7 @@ static void check(const char *what, const real *got, const real *want, size_t n,
 static real *alloc_params(struct rnn_params *P, int V, int H)
 {
 	real *a = emalloc(rnn_nparams(V, H) * sizeof(real));
-	P->V = V;
-	P->H = H;
-	P->Wxh = a;
-	P->Whh = P->Wxh + (size_t)H * V;
-	P->Why = P->Whh + (size_t)H * H;
-	P->bh = P->Why + (size_t)V * H;
-	P->by = P->bh + H;
+	rnn_params_bind(P, a, V, H);
 	return a;
 }
 
@@ -260,6 +258,188 @@ static void test_functions(void)
 	free(h);
 }
 
+/* Largest finite real, smallest denormal, and the |x| beyond which the
+ * kernels take tanh as 1 (TANH_MAX of rnn_simd.h, near which a clamp bites). */
+#ifdef CHARNN_DOUBLE
+static const double REAL_MAX = DBL_MAX, REAL_TRUE_MIN = 4.9406564584124654e-324;
+static const double TANH_CLAMP = 19.1;
+enum { MIN_EXP2 = -1074, MAX_EXP2 = 1023 };
+#else
+static const double REAL_MAX = FLT_MAX, REAL_TRUE_MIN = 1.40129846e-45;
+static const double TANH_CLAMP = 9.0;
+enum { MIN_EXP2 = -149, MAX_EXP2 = 127 };
+#endif
+
+/* Into v (room for n), values of both signs across the whole range of real:
+ * 1, 1.5 and 1.9 times every power of two, zeros, denormals, values near
+ * the tanh clamp and near -44 (where exp(-2x) of float overflows), huge and
+ * infinite ones. Returns how many. */
+static int extreme_values(real *v, int n)
+{
+	static const double special[] = {
+		0, 1e-40, 1e-300, 1e-30, 0.5, 1, 8.99, 9, 9.01, 19.09, 19.1, 19.2, 43.9,
+		44, 44.5, 48.4, 88, 89, 700, 710, 1e4, 1e30, 1e300
+	};
+	int k = 0;
+	for (int e = MIN_EXP2; e <= MAX_EXP2 && k + 6 <= n; e++)
+		for (int m = 0; m < 3; m++) {
+			double x = ldexp(m == 0 ? 1 : m == 1 ? 1.5 : 1.9, e);
+			v[k++] = (real)x;
+			v[k++] = (real)-x;
+		}
+	double more[] = { REAL_MAX, REAL_TRUE_MIN, INFINITY,
+			  nextafter(TANH_CLAMP, 0), nextafter(TANH_CLAMP, 100) };
+	for (size_t i = 0; i < sizeof special / sizeof special[0] && k + 2 <= n; i++) {
+		v[k++] = (real)special[i];
+		v[k++] = (real)-special[i];
+	}
+	for (size_t i = 0; i < sizeof more / sizeof more[0] && k + 2 <= n; i++) {
+		v[k++] = (real)more[i];
+		v[k++] = (real)-more[i];
+	}
+	return k;
+}
+
+/* got against want, one number: dies naming what unless got is finite and
+ * within TOL_FN of want relative to |want| (or absolutely, if want is 0). */
+static void check_value(const char *what, double x, double got, double want)
+{
+	double err = fabs(got - want) / (want == 0 ? 1 : fabs(want));
+	if (!isfinite(got) || !(err <= TOL_FN)) {
+		fprintf(stderr, "kernels: %s: %s(%.9g) is %.17g, expected %.17g\n",
+			rnn_isa(), what, x, got, want);
+		exit(1);
+	}
+}
+
+/* tanh of values v (n) against libm, through the three ways a hidden layer
+ * is made: rnn_step (one row), rnn_forward with B 2 (the batched product),
+ * rnn_forward_ref. The model has V 2, H n, Wxh's two columns v and -v,
+ * every other weight 0, so the pre-activations are exactly the values. */
+static void tanh_values(const real *v, int n)
+{
+	const int H = n;
+	struct rnn_params P;
+	real *pa = alloc_params(&P, 2, H);
+	memset(pa, 0, rnn_nparams(2, H) * sizeof(real));
+	for (int i = 0; i < H; i++) {
+		P.Wxh[(size_t)i * 2] = v[i];
+		P.Wxh[(size_t)i * 2 + 1] = -v[i];
+	}
+	const int32_t x[2] = { 0, 1 }, y[2] = { 0, 0 };
+	real *h0 = ecalloc(2 * (size_t)H, sizeof(real)), *hs = emalloc(2 * (size_t)H * sizeof(real));
+	real *h = ecalloc((size_t)H, sizeof(real)), ps[4], loss[2], logit[2];
+	rnn_step(&P, h, 0, logit);
+	for (int i = 0; i < H; i++)
+		check_value("tanh, rnn_step", v[i], h[i], tanh((double)v[i]));
+	for (int ref = 0; ref < 2; ref++) {
+		(ref ? rnn_forward_ref : rnn_forward)(&P, 1, 2, x, y, h0, hs, ps, loss);
+		for (int b = 0; b < 2; b++)
+			for (int i = 0; i < H; i++) {
+				double xi = b ? -(double)v[i] : v[i];
+				check_value(ref ? "tanh, rnn_forward_ref" : "tanh, rnn_forward B=2",
+					    xi, hs[(size_t)b * H + i], tanh(xi));
+			}
+	}
+	free(pa), free(h0), free(hs), free(h);
+}
+
+/* tanh_values on every value of extreme_values, in models of H up to 300. */
+static void test_tanh_range(void)
+{
+	enum { CAP = 6 * (MAX_EXP2 - MIN_EXP2 + 1) + 64, CHUNK = 300 };
+	real *vals = emalloc(CAP * sizeof(real));
+	const int n = extreme_values(vals, CAP);
+	for (int i = 0; i < n; i += CHUNK)
+		tanh_values(vals + i, n - i < CHUNK ? n - i : CHUNK);
+	printf("tanh %s: %d values across the range, finite and within %g\n", rnn_isa(), n, TOL_FN);
+	free(vals);
+}
+
+/* rnn_softmax of logits l (n) at temperature temp against libm in double:
+ * every p finite and in [0, 1], normwise within TOL, and ln Z within TOL
+ * relative to its size (at least 1). */
+static void softmax_values(const real *l, int n, double temp)
+{
+	real *p = emalloc((size_t)n * sizeof(real)), *want = emalloc((size_t)n * sizeof(real));
+	double max = -INFINITY, sum = 0;
+	for (int v = 0; v < n; v++)
+		max = fmax(max, (double)l[v]);
+	for (int v = 0; v < n; v++)
+		sum += exp(((double)l[v] - max) / temp);
+	for (int v = 0; v < n; v++)
+		want[v] = (real)(exp(((double)l[v] - max) / temp) / sum);
+	double lnz = rnn_softmax(p, l, n, (real)temp), wz = max / temp + log(sum);
+	for (int v = 0; v < n; v++)
+		if (!(p[v] >= 0 && p[v] <= 1)) {
+			fprintf(stderr, "kernels: %s: rnn_softmax of %d logits at temperature %g: "
+				"p[%d] is %g (logit %.9g)\n", rnn_isa(), n, temp, v, (double)p[v],
+				(double)l[v]);
+			exit(1);
+		}
+	check("rnn_softmax, extreme logits", p, want, (size_t)n, n, 0, 0, 0);
+	real got = (real)lnz, w = (real)wz;
+	check_floor("rnn_softmax ln normaliser, extreme logits", &got, &w, 1, fabs(wz) > 1 ? fabs(wz) : 1,
+		    n, 0, 0, 0);
+	free(p), free(want);
+}
+
+/* Softmax of logits from extreme_values: in windows of several lengths
+ * (below one vector, several vectors and a tail) and orders, at
+ * temperatures 1, 0.3 and 2.5, leaving out what would make l/temp itself
+ * overflow real (|l| > REAL_MAX / 4) and infinities. */
+static void test_softmax_range(void)
+{
+	enum { CAP = 6 * (MAX_EXP2 - MIN_EXP2 + 1) + 64 };
+	real *vals = emalloc(CAP * sizeof(real)), *l = emalloc(CAP * sizeof(real));
+	int n = 0, all = extreme_values(vals, CAP);
+	for (int i = 0; i < all; i++)
+		if (fabs((double)vals[i]) <= REAL_MAX / 4)
+			vals[n++] = vals[i];
+	static const int lens[] = { 1, 3, 17, 37, 100 };
+	static const double temps[] = { 1, 0.3, 2.5 };
+	for (size_t t = 0; t < sizeof temps / sizeof temps[0]; t++)
+		for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++)
+			for (int start = 0; start < n; start += lens[k] * 7) {
+				int m = n - start < lens[k] ? n - start : lens[k];
+				/* A stride through the values mixes sizes in one window. */
+				for (int j = 0; j < m; j++)
+					l[j] = vals[(start + (size_t)j * 97) % (size_t)n];
+				softmax_values(l, m, temps[t]);
+			}
+	printf("softmax %s: logits across the range, finite and within %g\n", rnn_isa(), TOL);
+	free(vals), free(l);
+}
+
+/* rnn_clip at c 5 on extreme_values and NaN: each value clamped to
+ * [-5, 5] exactly, a NaN left NaN. */
+static void test_clip_range(void)
+{
+	enum { CAP = 6 * (MAX_EXP2 - MIN_EXP2 + 1) + 64 };
+	real *vals = emalloc((CAP + 1) * sizeof(real));
+	int n = extreme_values(vals, CAP);
+	vals[n++] = (real)NAN;
+	/* rnn_clip takes a model: V 1 and H with 3H + H^2 + 1 >= n reals. */
+	int H = 1;
+	while (rnn_nparams(1, H) < (size_t)n)
+		H++;
+	struct rnn_params G;
+	real *ga = alloc_params(&G, 1, H);
+	size_t np = rnn_nparams(1, H);
+	for (size_t i = 0; i < np; i++)
+		ga[i] = vals[i % (size_t)n];
+	rnn_clip(&G, 5);
+	for (size_t i = 0; i < np; i++) {
+		real v = vals[i % (size_t)n], want = v > 5 ? 5 : v < -5 ? -5 : v;
+		if (!(ga[i] == want || (isnan(v) && isnan(ga[i])))) {
+			fprintf(stderr, "kernels: %s: rnn_clip(%.9g) at 5 is %.9g\n", rnn_isa(),
+				(double)v, (double)ga[i]);
+			exit(1);
+		}
+	}
+	free(vals), free(ga);
+}
+
 /* Every check, with the kernels of the instruction set in use. */
 static void test_all(void)
 {
@@ -280,16 +460,19 @@ static void test_all(void)
 	printf("kernels %s: largest difference from the reference %.3g (%s)\n",
 	       rnn_isa(), worst, worst_what);
 	test_functions();
+	test_tanh_range();
+	test_softmax_range();
+	test_clip_range();
 }
 
 int main(int argc, char *argv[])
 {
 	(void)argc;
 	setprog(argv[0]);
-	static const char *const isas[] = { "avx512", "avx2", "base" };
-	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
-		if (!rnn_set_isa(isas[i])) {
-			printf("kernels %s: not on this CPU\n", isas[i]);
+	const char *isa;
+	for (int i = 0; (isa = rnn_isa_name(i)); i++) {
+		if (!rnn_set_isa(isa)) {
+			printf("kernels %s: not on this CPU\n", isa);
 			continue;
 		}
 		rng_seed(&rng, 1);

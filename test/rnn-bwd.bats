@@ -5,7 +5,7 @@ bats_require_minimum_version 1.5.0
 load test_helper
 load mdl_helper
 
-USAGE="usage: rnn-bwd [-c CLIP] [-m MODEL | -w WORKSPACE] [FILE]"
+USAGE="usage: rnn-bwd [-c CLIP] [-j N] [-m MODEL | -w WORKSPACE] [FILE]"
 GRADS="dWxh dWhh dWhy dbh dby"
 
 # A model of V 6, H 4; the forward frame of a window (T 3, B 1) without

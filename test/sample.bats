@@ -18,18 +18,18 @@ nchars() {
 
 @test "sample --help prints the usage on stdout and exits 0" {
 	run -0 --separate-stderr sample --help
-	[ "${lines[0]}" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ "${lines[0]}" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] [-j N] MODEL" ]
 	[ -z "$stderr" ]
 }
 
 @test "sample: no model, two models or a bad option is a usage error" {
 	run -2 --separate-stderr sample
-	[ "$stderr" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ "$stderr" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] [-j N] MODEL" ]
 	[ -z "$output" ]
 	run -2 --separate-stderr sample "$D/m.t" "$D/m.t"
-	[ "$stderr" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ "$stderr" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] [-j N] MODEL" ]
 	run -2 --separate-stderr sample -x "$D/m.t"
-	[ "${stderr##*$'\n'}" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ "${stderr##*$'\n'}" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] [-j N] MODEL" ]
 }
 
 @test "sample: temperature 0 or below, or not a number, is a usage error" {
@@ -164,7 +164,7 @@ nchars() {
 
 @test "sample: -a (the old name of -g) is a usage error" {
 	run -2 --separate-stderr sample -a "$D/m.t"
-	[ "${stderr_lines[-1]}" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] MODEL" ]
+	[ "${stderr_lines[-1]}" = "usage: sample [-g] [-u] [-n N] [-t TEMP] [-s SEED] [-p PRIME] [-j N] MODEL" ]
 	[ -z "$output" ]
 }
 

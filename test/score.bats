@@ -19,15 +19,15 @@ index_stream() {
 
 @test "score --help prints the usage on stdout and exits 0" {
 	run -0 --separate-stderr score --help
-	[ "${lines[0]}" = "usage: score MODEL [FILE]" ]
+	[ "${lines[0]}" = "usage: score [-j N] MODEL [FILE]" ]
 	[ -z "$stderr" ]
 }
 
 @test "score: no model or too many files is a usage error" {
 	run -2 --separate-stderr score
-	[ "$stderr" = "usage: score MODEL [FILE]" ]
+	[ "$stderr" = "usage: score [-j N] MODEL [FILE]" ]
 	run -2 --separate-stderr score "$D/m.t" a b
-	[ "$stderr" = "usage: score MODEL [FILE]" ]
+	[ "$stderr" = "usage: score [-j N] MODEL [FILE]" ]
 	[ -z "$output" ]
 }
 
