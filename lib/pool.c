@@ -9,11 +9,22 @@
  * a worker that wakes late cannot take a part of the next one by mistake;
  * and fn and arg, read only after a claim succeeds, stay in place until
  * every part of that job is done. Which thread runs a part changes no
- * result: the parts write their own outputs. */
+ * result: the parts write their own outputs.
+ *
+ * Where the environment names the CPUs of a run (CHARNN_CPUS, a list such
+ * as "0,2-3", set by pipelines/train), worker k runs on the (k+1)th of them,
+ * round the list, and the caller stays where it was put (the first): the
+ * stages of a training loop then share one CPU and its cache, as without
+ * threads, and their workers take the others. Linux only; elsewhere the
+ * list is ignored. */
+#ifdef __linux__
+#define _GNU_SOURCE	/* sched_setaffinity, CPU_SET */
+#endif
 #include "pool.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -95,11 +106,56 @@ static void run_parts(uint_fast64_t j, int parts)
 	}
 }
 
+/* The k-th CPU (from 0, round the list) of the list s ("0,2-3"), or -1 if
+ * s is empty; dies on a list that is not one. */
+static int nth_cpu(const char *s, int k)
+{
+	int n = 0, cpu[POOL_MAX];
+	while (*s && n < POOL_MAX) {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+		if (end == s || a < 0 || a > 4095)
+			eprintf("CHARNN_CPUS: not a list of CPUs: '%s'", s);
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a || b > 4095)
+				eprintf("CHARNN_CPUS: not a list of CPUs: '%s'", s);
+		}
+		for (long c = a; c <= b && n < POOL_MAX; c++)
+			cpu[n++] = (int)c;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			eprintf("CHARNN_CPUS: not a list of CPUs: '%s'", end);
+	}
+	return n ? cpu[k % n] : -1;
+}
+
+/* Put this thread, worker k, on its CPU of CHARNN_CPUS (see above); a CPU
+ * the system refuses leaves it where it is. */
+static void place_worker(int k)
+{
+#ifdef __linux__
+	const char *list = getenv("CHARNN_CPUS");
+	int c = list ? nth_cpu(list, k + 1) : -1;
+	if (c >= 0 && c < CPU_SETSIZE) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(c, &set);
+		(void)sched_setaffinity(0, sizeof set, &set);
+	}
+#else
+	(void)k;
+	(void)nth_cpu;
+#endif
+}
+
 /* A worker: run parts of every job after the one in hand when it was
  * started (it may first run after the next was announced). */
 static void *worker(void *p)
 {
 	uint_fast64_t seen = *(const uint_fast64_t *)p;
+	place_worker((int)((const uint_fast64_t *)p - pool.born));
 	for (;;) {
 		seen = next_job(seen);
 		run_parts(seen, (int)(seen & ((1u << PARTS_BITS) - 1)));
@@ -111,6 +167,9 @@ static void *worker(void *p)
  * so that signals go to the program's own thread. Called between jobs. */
 static void start_workers(int n)
 {
+	const char *list = getenv("CHARNN_CPUS");
+	if (list)
+		(void)nth_cpu(list, 0);	/* checked here, not in a worker */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

@@ -320,3 +320,28 @@ start_train() {
 	cmp "$BATS_TEST_TMPDIR/a/ckpt.t" "$BATS_TEST_TMPDIR/b/ckpt.t"
 	cmp "$BATS_TEST_TMPDIR/a/loss.log" "$BATS_TEST_TMPDIR/b/loss.log"
 }
+
+@test "train -j: 1, 2 and 16 threads per stage give the same bytes" {
+	for j in 1 2 16; do
+		run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/j$j" -H 256 -B 8 -T 10 -n 12 -k 6 -S 6 -e 6 -j "$j"
+		echo "$output" | grep -v 'char/s\|^train: done' > "$BATS_TEST_TMPDIR/j$j.err"
+	done
+	for j in 2 16; do
+		cmp "$BATS_TEST_TMPDIR/j1/ckpt.t" "$BATS_TEST_TMPDIR/j$j/ckpt.t"
+		cmp "$BATS_TEST_TMPDIR/j1/loss.log" "$BATS_TEST_TMPDIR/j$j/loss.log"
+		cmp "$BATS_TEST_TMPDIR/j1.err" "$BATS_TEST_TMPDIR/j$j.err"
+	done
+}
+
+@test "train -j and -P: bad values are usage errors, before anything is touched" {
+	d="$BATS_TEST_TMPDIR/x"
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -j 0
+	[ "$stderr" = "train: -j: 0 is out of range [1, 256]" ]
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -j many
+	[ "$stderr" = "train: -j: not an integer: 'many'" ]
+	if command -v taskset > /dev/null; then
+		run -2 --separate-stderr "$TRAIN" -c "$C" -d "$d" -P 99999
+		[ "$stderr" = "train: -P: '99999' is not a list of CPUs this run may use" ]
+	fi
+	[ ! -e "$d" ]
+}
