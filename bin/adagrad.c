@@ -11,7 +11,9 @@
  * nothing consumed; then the workspace's step count goes up by one, which
  * lets rnn-fwd -w start the next window. See formats/model.md.
  *
- * Legend: V vocab, H hidden. */
+ * Legend: V vocab, H hidden.
+ *
+ * Its contract (options, streams, exit status): man/charnn-adagrad.1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

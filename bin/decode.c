@@ -5,7 +5,9 @@
  * becomes its character, as UTF-8 (or the raw byte, for a u8 vocabulary).
  * Other tensors and frames are skipped, so the output of encode, and any
  * stream carrying text the same way, decodes. Reads and writes in blocks:
- * memory does not grow with the stream. */
+ * memory does not grow with the stream.
+ *
+ * Its contract (options, streams, exit status): man/charnn-decode.1. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,7 +14,9 @@
  * Either way memory does not grow with the input. Byte mode follows the
  * vocabulary: a u8 vocabulary makes every byte a character. A character
  * the vocabulary lacks is an error, unless -u says to skip it (-u skip) or
- * which character to put in its place (-u CHAR). */
+ * which character to put in its place (-u CHAR).
+ *
+ * Its contract (options, streams, exit status): man/charnn-encode.1. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

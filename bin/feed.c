@@ -20,7 +20,9 @@
  * SIGTERM stops it after the steps already out, with a checkpoint. See
  * formats/model.md and pipelines/train.
  *
- * Legend: V vocab, H hidden, T steps per window, B sequences side by side. */
+ * Legend: V vocab, H hidden, T steps per window, B sequences side by side.
+ *
+ * Its contract (options, streams, exit status): man/charnn-feed.1. */
 #define _GNU_SOURCE	/* F_SETPIPE_SZ */
 #include <errno.h>
 #include <fcntl.h>

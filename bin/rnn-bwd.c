@@ -7,7 +7,9 @@
  * through. With -w the five gradients go into the workspace instead of the
  * stream. See formats/model.md.
  *
- * Legend: V vocab, H hidden, T steps, B batch. */
+ * Legend: V vocab, H hidden, T steps, B batch.
+ *
+ * Its contract (options, streams, exit status): man/charnn-rnn-bwd.1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,9 @@
  * A frame without h0 starts where the previous window ended (its hT), and
  * gets that h0 added. See formats/model.md.
  *
- * Legend: V vocab, H hidden, T steps, B batch. */
+ * Legend: V vocab, H hidden, T steps, B batch.
+ *
+ * Its contract (options, streams, exit status): man/charnn-rnn-fwd.1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,9 @@
  * The draws come from lib/rng in a fixed order (Wxh, Whh, Why, row-major),
  * so a seed gives the same bytes on every machine. See formats/model.md.
  *
- * Legend: V vocab, H hidden. */
+ * Legend: V vocab, H hidden.
+ *
+ * Its contract (options, streams, exit status): man/charnn-rnn-init.1. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,7 +17,9 @@
  * ms have passed since the last flush, so a reader at the other end of a
  * pipe sees text at once without a write per character (-u: flush every
  * character). A model with a NaN or Inf parameter is refused. Legend: V
- * vocab, H hidden. */
+ * vocab, H hidden.
+ *
+ * Its contract (options, streams, exit status): man/charnn-sample.1. */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>

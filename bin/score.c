@@ -13,7 +13,9 @@
  * (enough to read back the same double). The text is read in blocks, so
  * memory does not grow with it. A model with a NaN or Inf parameter, or a
  * text whose fingerprint is not the model's vocabulary's, is refused.
- * Legend: V vocab, H hidden. */
+ * Legend: V vocab, H hidden.
+ *
+ * Its contract (options, streams, exit status): man/charnn-score.1. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

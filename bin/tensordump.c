@@ -12,7 +12,9 @@
  * The work is done in lib/: the text form and the listing in lib/tstext
  * (formats/text.md), NumPy files in lib/npy, pictures in lib/pgm. Reading
  * a stream takes constant memory: data passes through one buffer, never a
- * whole tensor at once (but for the one tensor -g draws). */
+ * whole tensor at once (but for the one tensor -g draws).
+ *
+ * Its contract (options, streams, exit status): man/charnn-tensordump.1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,9 @@
  * points, i32, or byte values, u8, in increasing order (formats/corpus.md).
  * Memory is one flag per possible character, whatever the input size: a byte
  * each rather than a bit, as plain stores run twice as fast as read-modify-
- * write on a bitmap (measured on 50 MB of text). */
+ * write on a bitmap (measured on 50 MB of text).
+ *
+ * Its contract (options, streams, exit status): man/charnn-vocab.1. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
