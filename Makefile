@@ -90,7 +90,7 @@ test: all double san
 		CHARNN_TESTBIN=$(CURDIR)/build/san/obj/test \
 		CHARNN_BIN_DOUBLE=$(CURDIR)/build/double/bin sh test/bats.sh test
 
-bench: all benchprogs double
+bench: all benchprogs
 	sh bench/run
 
 # The main job: train on the bundled corpus, then sample from the model.

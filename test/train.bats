@@ -345,3 +345,36 @@ start_train() {
 	fi
 	[ ! -e "$d" ]
 }
+
+@test "train -I: fine-tuning starts from another run's model on a new text" {
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/a" -H 16 -n 300 -S 0
+	head -n 30 "$C" > "$BATS_TEST_TMPDIR/new.txt"
+	run -0 "$TRAIN" -c "$BATS_TEST_TMPDIR/new.txt" -d "$BATS_TEST_TMPDIR/f" -I "$BATS_TEST_TMPDIR/a/ckpt.t" -n 20 -S 0
+	# The run starts from the trained parameters, not from new ones: over
+	# its 20 iterations its loss is well below a fresh model's (measured:
+	# 70 against 89).
+	run -0 "$TRAIN" -c "$BATS_TEST_TMPDIR/new.txt" -d "$BATS_TEST_TMPDIR/g" -H 16 -n 20 -S 0
+	tuned=$(awk '{ s += $2 } END { print s / NR }' "$BATS_TEST_TMPDIR/f/loss.log")
+	fresh=$(awk '{ s += $2 } END { print s / NR }' "$BATS_TEST_TMPDIR/g/loss.log")
+	awk -v a="$tuned" -v b="$fresh" 'BEGIN { exit !(a < 0.9 * b) }'
+	# Its index stream is in the model's vocabulary, and the hidden size is the model's.
+	cmp <(decode "$BATS_TEST_TMPDIR/a/ckpt.t" "$BATS_TEST_TMPDIR/f/corpus.t") "$BATS_TEST_TMPDIR/new.txt"
+	run -0 tensordump "$BATS_TEST_TMPDIR/f/ckpt.t"
+	[[ "$output" == *"tensor Whh f32 [16 16]"* || "$output" == *"tensor Whh f64 [16 16]"* ]]
+}
+
+@test "train -I: a text with characters the model lacks, a hidden size that differs, -r" {
+	run -0 "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/a" -H 16 -n 10 -S 0
+	m="$BATS_TEST_TMPDIR/a/ckpt.t"
+	printf 'Zq\xe2\x98\x83 ~\n' > "$BATS_TEST_TMPDIR/odd.txt"
+	grep -q '[Zq~]' "$C" && skip "the test corpus has one of Z q ~"
+	run -1 --separate-stderr "$TRAIN" -c "$BATS_TEST_TMPDIR/odd.txt" -d "$BATS_TEST_TMPDIR/x" -I "$m"
+	[ "$stderr" = "train: -I $m: its vocabulary lacks 4 characters of $BATS_TEST_TMPDIR/odd.txt: \"Zq~☃\"" ]
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/x" -I "$m" -H 32
+	[ "$stderr" = "train: -H 32: the model $m has -H 16" ]
+	run -2 --separate-stderr "$TRAIN" -d "$BATS_TEST_TMPDIR/a" -I "$m" -r
+	[ "$stderr" = "train: -I goes with a new run, not with -r" ]
+	run -1 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/x" -I "$BATS_TEST_TMPDIR/none.t"
+	[ "$stderr" = "train: -I $BATS_TEST_TMPDIR/none.t: No such file or directory" ]
+	[ ! -e "$BATS_TEST_TMPDIR/x" ]
+}
