@@ -108,10 +108,11 @@ MAN5 = man/charnn-tensor.5 man/charnn-text.5 man/charnn-corpus.5 man/charnn-mode
 SHARE = corpus.txt $(notdir $(wildcard formats/*.md))
 LIBEXEC = $(DESTDIR)$(PREFIX)/libexec/charnn
 MANDIR = $(DESTDIR)$(PREFIX)/share/man
-install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(LIBEXEC) $(DESTDIR)$(PREFIX)/share/charnn \
+install: all double
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(LIBEXEC)/double $(DESTDIR)$(PREFIX)/share/charnn \
 		$(MANDIR)/man1 $(MANDIR)/man5
 	cp $(BINS) $(SCRIPTS:%=pipelines/%) $(LIBEXEC)/
+	cp $(PROGS:%=build/double/bin/%) $(LIBEXEC)/double/
 	cp pipelines/charnn $(DESTDIR)$(PREFIX)/bin/charnn
 	cp formats/*.md data/corpus.txt $(DESTDIR)$(PREFIX)/share/charnn/
 	cp $(MAN1) $(MANDIR)/man1/
@@ -120,8 +121,9 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/charnn $(PROGS:%=$(LIBEXEC)/%) \
 		$(SCRIPTS:%=$(LIBEXEC)/%) $(SHARE:%=$(DESTDIR)$(PREFIX)/share/charnn/%) \
-		$(MAN1:man/%=$(MANDIR)/man1/%) $(MAN5:man/%=$(MANDIR)/man5/%)
-	rmdir $(LIBEXEC) $(DESTDIR)$(PREFIX)/share/charnn 2>/dev/null || true
+		$(MAN1:man/%=$(MANDIR)/man1/%) $(MAN5:man/%=$(MANDIR)/man5/%) \
+		$(PROGS:%=$(LIBEXEC)/double/%)
+	rmdir $(LIBEXEC)/double $(LIBEXEC) $(DESTDIR)$(PREFIX)/share/charnn 2>/dev/null || true
 
 clean:
 	rm -rf build $(BINS) runs

@@ -23,6 +23,7 @@ expected() {
 	{
 		echo bin/charnn
 		for p in $PROGS train sweep plot; do echo "libexec/charnn/$p"; done
+		for p in $PROGS; do echo "libexec/charnn/double/$p"; done
 		echo share/charnn/corpus.txt
 		for f in "$TOP"/formats/*.md; do echo "share/charnn/${f##*/}"; done
 		for f in "$TOP"/man/*.1; do echo "share/man/man1/${f##*/}"; done
@@ -54,6 +55,15 @@ install_into() {
 	[ -n "$output" ]
 	run -0 "$P/bin/charnn" score runs/corpus/ckpt.t runs/corpus/corpus.t
 	[[ "$output" == "chars "*" bpc "* ]]
+}
+
+@test "installed charnn train -F double: the installed double build" {
+	install_into "$P"
+	cd "$BATS_TEST_TMPDIR"
+	PATH=/usr/bin:/bin
+	run -0 --separate-stderr "$P/bin/charnn" train -F double -n 30 -H 8 -S 0 -e 30 -d r
+	run -0 "$P/libexec/charnn/tensordump" r/ckpt.t
+	[[ "$output" == *"tensor Wxh f64 "* ]]
 }
 
 @test "installed train, run by its path, finds its filters beside it" {

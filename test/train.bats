@@ -245,6 +245,30 @@ start_train() {
 	done
 }
 
+@test "train: SIGTERM or SIGINT to the whole process group also stops it with a checkpoint" {
+	command -v setsid > /dev/null || skip "no setsid"
+	local s want
+	for s in TERM INT; do
+		d="$BATS_TEST_TMPDIR/g$s"
+		# A group of its own, as a supervisor or a terminal gives a job.
+		setsid perl -e '$SIG{INT} = "DEFAULT"; $SIG{TERM} = "DEFAULT"; exec @ARGV' \
+			"$TRAIN" -d "$d" -c "$C" -H 8 -n 0 -k 100000000 -S 0 2> "$BATS_TEST_TMPDIR/err" &
+		pid=$!
+		while [ ! -s "$d/loss.log" ]; do sleep 0.05; done
+		sleep 0.3
+		kill -s "$s" -- "-$pid"
+		status=0
+		wait "$pid" || status=$?
+		[ "$s" = TERM ] && want=143 || want=130
+		[ "$status" -eq "$want" ]
+		grep -q "^train: stopped by SIG$s; " "$BATS_TEST_TMPDIR/err"
+		k=$(scalar "$d/ckpt.t" iter)
+		[ "$k" -ge 1 ]
+		[ "$(tail -n 1 "$d/loss.log" | cut -d ' ' -f 1)" -eq "$k" ]
+		[ ! -e "$d/ws.t" ] && [ ! -e "$d/lock" ]
+	done
+}
+
 @test "train: a second run in the same directory is refused before it touches a file" {
 	d="$BATS_TEST_TMPDIR/a"
 	start_train -d "$d" -c "$C" -H 8 -n 0 -k 100000000 -S 0
