@@ -44,6 +44,13 @@
 void ws_create(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
 	       const struct rnn_params *M, int64_t step, int T, int B);
 
+/* ws_create, with frame X (the optimiser's state beyond its memory, frame
+ * "optim": lib/optim.h) copied after the memory if X is not NULL and holds
+ * any tensors. */
+void ws_create_opt(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
+		   const struct rnn_params *M, const struct ts_frame *X, int64_t step, int T,
+		   int B);
+
 /* Where a stage takes its parameters from: each frame (inline), a model
  * file (-m, mapped read-only) or the training workspace (-w, mapped
  * read-write). The file is mapped when first needed, so a workspace that

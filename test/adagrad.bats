@@ -5,7 +5,7 @@ bats_require_minimum_version 1.5.0
 load test_helper
 load mdl_helper
 
-USAGE="usage: adagrad [-l LR] [-w WORKSPACE] [FILE]"
+USAGE="usage: adagrad [-l LR] [-G NORM] [-w WORKSPACE] [FILE]"
 PARAMS="Wxh Whh Why bh by"
 MEMORY="mWxh mWhh mWhy mbh mby"
 
