@@ -115,15 +115,23 @@ static void bind_workspace(struct work *k, struct ws_src *src)
 static void step_workspace(struct work *k, struct ws_src *src, const struct ts_frame *f,
 			   const char *stream, struct ts_writer *w)
 {
-	struct rnn_params P;
-	ws_src_params(src, &P, f, stream);
+	/* Mapped here, not with ws_src_map, which knows only the vanilla
+	 * model's tensors. */
+	if (!src->map.base)
+		ts_map_open(&src->map, src->path, 1);
 	if (!k->ns)
 		bind_workspace(k, src);
+	/* Parameters or gradients in the stream would be ignored for the
+	 * workspace's: say so instead. */
 	char n[TS_MAX_NAME + 1];
-	for (int i = 0; i < k->ns; i++)
+	for (int i = 0; i < k->ns; i++) {
+		if (ts_frame_find(f, k->s[i].name))
+			eprintf("%s: frame '%s' carries tensor '%s', but the parameters come from %s",
+				stream, f->name, k->s[i].name, src->path);
 		if (ts_frame_find(f, pname(n, WS_GRAD_PREFIX, k->s[i].name, stream)))
 			eprintf("%s: frame '%s' carries tensor '%s', but the gradients come from %s",
 				stream, f->name, n, src->path);
+	}
 	int64_t at = k->count ? step_load(k->count) : k->done, want;
 	if (k->count && tsf_opt_i64(f, WS_STEP, stream, &want) && want != at)
 		eprintf("%s: gradients of step %lld, but the parameters in %s are at step %lld",
@@ -147,10 +155,13 @@ static real *inline_state(struct work *k, const struct ts_frame *f, const struct
 		return t->data;
 	}
 	*own = 1;
-	if (i == k->nown) {
+	/* Slots before i may have brought all their state: theirs stay
+	 * unnamed until they need some. */
+	for (; k->nown <= i; k->nown++)
+		k->ownname[k->nown][0] = 0;
+	if (!k->ownname[i][0]) {
 		snprintf(k->ownname[i], sizeof k->ownname[i], "%s", p->name);
 		k->ownn[i] = p->count;
-		k->nown++;
 	}
 	if (strcmp(k->ownname[i], p->name) || k->ownn[i] != p->count)
 		eprintf("%s: frame '%s': tensor '%s' does not fit the state kept from earlier "
@@ -170,9 +181,10 @@ static int bind_inline(struct work *k, const struct ts_frame *f, const char *str
 	char n[TS_MAX_NAME + 1];
 	for (uint32_t i = 0; i < f->n; i++) {
 		struct ts_tensor *p = &f->t[i], *g;
-		if (p->dtype != TS_REAL || strlen(p->name) == TS_MAX_NAME ||
+		if ((p->dtype != TS_F32 && p->dtype != TS_F64) || strlen(p->name) == TS_MAX_NAME ||
 		    !(g = ts_frame_find(f, pname(n, WS_GRAD_PREFIX, p->name, stream))))
 			continue;
+		tsf_expect_dtype(p, TS_REAL, stream);
 		if (ns == OPTIM_MAXSLOTS)
 			eprintf("%s: frame '%s': more than %d parameter tensors", stream, f->name,
 				OPTIM_MAXSLOTS);
