@@ -237,3 +237,13 @@ near() {
 	run -1 --separate-stderr adagrad "$D/g.t"
 	[ "$stderr" = "adagrad: $D/g.t: tensor 'dWxh' has shape (1,3), expected (1,2)" ]
 }
+
+@test "adagrad -G scales the five gradients together to that global norm" {
+	tiny | tensordump -r | adagrad -G 1 > "$D/p.t"
+	# norm sqrt(4 + 9 + 0.25): m = (g / norm)^2
+	values "$D/p.t" $MEMORY | near 0.3018868 0 0.6792453 0.0188679 0
+	tiny | tensordump -r | adagrad -G 4 > "$D/q.t"
+	values "$D/q.t" $MEMORY | near 4 0 9 0.25 0
+	run -2 --separate-stderr adagrad -G -1
+	[ "$stderr" = "adagrad: -G: -1 is out of range [0, 1e+30]" ]
+}
