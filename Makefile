@@ -93,6 +93,12 @@ test: all double san
 bench: all benchprogs double
 	sh bench/run
 
+# Held-out bpc and chars/s for a wall-clock budget per recipe, charnn and
+# PyTorch (QUALITY_SECONDS, default 120; CORPUS, default tinyshakespeare
+# when shared/data has it). Not a test.
+quality: all
+	sh bench/quality $(CORPUS)
+
 # The main job: train on the bundled corpus, then sample from the model.
 train: all
 	sh pipelines/train
@@ -126,7 +132,7 @@ uninstall:
 clean:
 	rm -rf build $(BINS) runs
 
-.PHONY: all double san test bench train install uninstall clean
+.PHONY: quality all double san test bench train install uninstall clean
 .SECONDARY:
 
 # Test and benchmark programs: test/NAME.c -> $(O)/test/NAME, bench/NAME.c ->
