@@ -3,7 +3,8 @@
  *
  * The workspace is one tensor file that feed creates and rnn-fwd, rnn-bwd
  * and adagrad map (lib/tsmap) and compute on in place: frames params
- * (vocab, Wxh..by), adagrad (mWxh..mby and the step count), grads
+ * (vocab, Wxh..by), adagrad (mWxh..mby, the optimiser's first state, and
+ * the step count), for Adam optim (vWxh..vby: lib/optim.h), grads
  * (dWxh..dby) and forward (hs, ps). The step count is the number of updates
  * the parameters have had: adagrad -w advances it after each one, rnn-fwd
  * -w waits for it to reach the step of the window it is about to compute,
