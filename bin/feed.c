@@ -362,6 +362,17 @@ struct pace {
 	long long first;	/* iteration at the start */
 };
 
+/* With a schedule recorded (setting sched, from train -R), "  lr X", the
+ * rate of the last update (lib/optim), into buf; else "". */
+static void rate_text(char *buf, size_t n, const struct ckpt_state *s)
+{
+	const char *sc = ckpt_get(&s->set, "sched"), *lr = ckpt_get(&s->set, "lr");
+	struct optim_sched sched;
+	buf[0] = 0;
+	if (sc && lr && optim_sched_parse(sc, &sched))
+		snprintf(buf, n, "  lr %.4g", optim_sched_rate(&sched, strtod(lr, NULL), s->iter));
+}
+
 static void progress(const struct opts *o, const struct ckpt_state *s, double loss,
 		     double val, struct pace *p)
 {
@@ -380,9 +391,11 @@ static void progress(const struct opts *o, const struct ckpt_state *s, double lo
 	char vs[32] = "";
 	if (val >= 0)
 		snprintf(vs, sizeof vs, "  val %.4f bpc", val);
+	char lr[48];
+	rate_text(lr, sizeof lr, s);
 	/* The smoothed loss per character in bits, to set beside val. */
-	fprintf(stderr, "iter %lld  loss %.4f  smooth %.4f  train %.4f bpc%s  %.0f char/s%s\n",
-		s->iter, loss, s->smooth, s->smooth / o->T / log(2.0), vs, rate, eta);
+	fprintf(stderr, "iter %lld  loss %.4f  smooth %.4f  train %.4f bpc%s%s  %.0f char/s%s\n",
+		s->iter, loss, s->smooth, s->smooth / o->T / log(2.0), vs, lr, rate, eta);
 }
 
 /* The first iteration after iter at which feed acts with the loop idle: a

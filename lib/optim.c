@@ -121,7 +121,7 @@ void optim_step(const struct optim *o, const struct optim_hyper *h, struct optim
 		int ns, int64_t t)
 {
 	optim_clip_norm(s, ns, h->gnorm);
-	real lr = (real)h->lr, eps = (real)h->eps;
+	real lr = (real)optim_sched_rate(&h->sched, h->lr, t), eps = (real)h->eps;
 	for (int k = 0; k < ns; k++) {
 		struct optim_slot *x = &s[k];
 		if (o->kind == OPTIM_ADAGRAD)
@@ -174,4 +174,43 @@ void optim_check_state(const struct optim *o, const struct ts_frame *params,
 				 (int)(TS_MAX_NAME - strlen(o->prefix[j])), p->name);
 			tsf_need_shaped(x, n, TS_REAL, p->rank, p->dims, path);
 		}
+}
+
+/* A count: an integer in [0, 2^53]. */
+static int is_count(double v)
+{
+	return v >= 0 && v <= 9007199254740992.0 && v == floor(v);
+}
+
+int optim_sched_parse(const char *s, struct optim_sched *sc)
+{
+	char kind[16], end;
+	memset(sc, 0, sizeof *sc);
+	int n = sscanf(s, "%15[a-z]:%lf:%lf%c", kind, &sc->a, &sc->b, &end);
+	if (!strcmp(kind, "step") && n == 4 && end == ':') {
+		if (sscanf(s, "step:%lf:%lf:%lf%c", &sc->a, &sc->b, &sc->c, &end) != 3)
+			return 0;
+		sc->kind = SCHED_STEP;
+		return is_count(sc->a) && is_count(sc->b) && sc->b >= 1 && sc->c > 0 &&
+		       sc->c <= 1e6;
+	}
+	if (n != 3 || (strcmp(kind, "cosine") && strcmp(kind, "linear")))
+		return 0;
+	sc->kind = kind[0] == 'c' ? SCHED_COSINE : SCHED_LINEAR;
+	return is_count(sc->a) && is_count(sc->b) && sc->b > sc->a;
+}
+
+double optim_sched_rate(const struct optim_sched *sc, double lr, int64_t t)
+{
+	double i = (double)(t > 0 ? t - 1 : 0);
+	if (sc->kind == SCHED_NONE)
+		return lr;
+	if (sc->kind == SCHED_STEP)
+		return i < sc->a ? lr : lr * pow(sc->c, 1 + floor((i - sc->a) / sc->b));
+	if (i < sc->a)
+		return lr * (i + 1) / sc->a;
+	double f = (i - sc->a) / (sc->b - sc->a);
+	if (f >= 1)
+		return 0;	/* exactly, not cos's rounding of pi */
+	return sc->kind == SCHED_COSINE ? lr * (1 + cos(3.14159265358979323846 * f)) / 2 : lr * (1 - f);
 }

@@ -36,6 +36,24 @@ extern const struct optim optim_table[];
 /* The optimiser called name, or NULL. */
 const struct optim *optim_find(const char *name);
 
+/* A learning-rate schedule, stateless: the rate of update t (from 1) is a
+ * function of t alone, so a resumed run is exact (formats/model.md, THE
+ * OPTIMISERS). i = t - 1 updates came before:
+ *   step:START:EVERY:FACTOR  lr * FACTOR^k, k = 0 while i < START, else
+ *                            1 + floor((i - START) / EVERY)
+ *   cosine:WARMUP:TOTAL      lr (i+1)/WARMUP while i < WARMUP, then
+ *                            lr (1 + cos(pi min(1, (i-WARMUP)/(TOTAL-WARMUP)))) / 2
+ *   linear:WARMUP:TOTAL      the same warm-up, then lr (1 - min(1, ...)) */
+struct optim_sched {
+	enum { SCHED_NONE, SCHED_STEP, SCHED_COSINE, SCHED_LINEAR } kind;
+	double a, b, c;
+};
+/* Parse s into sc; 0 if it is not one of the forms above (counts are
+ * integers >= 0, EVERY >= 1, TOTAL > WARMUP, FACTOR in (0, 1e6]). */
+int optim_sched_parse(const char *s, struct optim_sched *sc);
+/* The rate of update t under sc from base rate lr. */
+double optim_sched_rate(const struct optim_sched *sc, double lr, int64_t t);
+
 /* Hyperparameters of one run of a stage. */
 struct optim_hyper {
 	double lr;
@@ -43,6 +61,7 @@ struct optim_hyper {
 	double beta1, beta2;	/* Adam (0.9, 0.999) */
 	double eps;		/* RMSprop and Adam (1e-8) */
 	double gnorm;		/* clip the global L2 norm of the gradients to this; 0: off */
+	struct optim_sched sched;	/* -R: the rate's schedule */
 };
 /* o's defaults into h. */
 void optim_defaults(const struct optim *o, struct optim_hyper *h);

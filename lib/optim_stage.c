@@ -19,17 +19,20 @@
 
 static void usage(const struct optim *o)
 {
-	fprintf(stderr, "usage: %s [-l LR] [-G NORM] [-w WORKSPACE] [FILE]\n", o->name);
+	fprintf(stderr, "usage: %s [-l LR] [-R SCHED] [-G NORM] [-w WORKSPACE] [FILE]\n",
+		o->name);
 	exit(EXIT_USAGE);
 }
 
 static void help(const struct optim *o)
 {
-	printf("usage: %s [-l LR] [-G NORM] [-w WORKSPACE] [FILE]\n"
+	printf("usage: %s [-l LR] [-R SCHED] [-G NORM] [-w WORKSPACE] [FILE]\n"
 	       "%s update for each gradient frame (from rnn-bwd) of FILE or stdin:\n"
 	       "writes a frame \"params\" with every parameter NAME and its state\n"
 	       "%s updated, the gradients dNAME dropped.\n"
 	       "  -l LR         learning rate (%g)\n"
+	       "  -R SCHED      its schedule by update: step:START:EVERY:FACTOR,\n"
+	       "                cosine:WARMUP:TOTAL or linear:WARMUP:TOTAL\n"
 	       "  -G NORM       first scale the gradients so that their global L2 norm\n"
 	       "                is at most NORM (default: no clipping)\n"
 	       "  -w WORKSPACE  parameters, gradients and state from the training\n"
@@ -236,6 +239,14 @@ static void step_inline(struct work *k, const struct ts_frame *f, const char *st
 	tsf_write_pass(w, WS_PARAMS, f, drop, out, nout);
 }
 
+/* -R SCHED into sc, or a usage error. */
+static void sched_opt(struct optim_sched *sc, const char *arg)
+{
+	if (!optim_sched_parse(arg, sc))
+		uprintf("-R: '%s' is not step:START:EVERY:FACTOR, cosine:WARMUP:TOTAL or "
+			"linear:WARMUP:TOTAL", arg);
+}
+
 int optim_main(const struct optim *o, int argc, char **argv)
 {
 	struct ws_src src = { 0 };
@@ -247,9 +258,11 @@ int optim_main(const struct optim *o, int argc, char **argv)
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help(o);
-	while ((c = getopt(argc, argv, "l:G:w:")) != -1) {
+	while ((c = getopt(argc, argv, "l:R:G:w:")) != -1) {
 		if (c == 'l')
 			k.h.lr = estrtod(optarg, 0, 1e6, "-l");
+		else if (c == 'R')
+			sched_opt(&k.h.sched, optarg);
 		else if (c == 'G')
 			k.h.gnorm = estrtod(optarg, 0, 1e30, "-G");
 		else if (c != 'w' || ws_src_opt(&src, c, optarg))

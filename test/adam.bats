@@ -7,7 +7,7 @@ load test_helper
 load mdl_helper
 load optim_helper
 
-USAGE="usage: adam [-l LR] [-G NORM] [-w WORKSPACE] [FILE]"
+USAGE="usage: adam [-l LR] [-R SCHED] [-G NORM] [-w WORKSPACE] [FILE]"
 PARAMS="Wxh bh Wxh.1"
 STATE="mWxh vWxh mbh vbh mWxh.1 vWxh.1"
 

@@ -7,7 +7,7 @@ load test_helper
 load mdl_helper
 load optim_helper
 
-USAGE="usage: rmsprop [-l LR] [-G NORM] [-w WORKSPACE] [FILE]"
+USAGE="usage: rmsprop [-l LR] [-R SCHED] [-G NORM] [-w WORKSPACE] [FILE]"
 PARAMS="Wxh bh Wxh.1"
 STATE="mWxh mbh mWxh.1"
 
@@ -83,4 +83,21 @@ setup() {
 	[ "${stderr_lines[1]}" = "$USAGE" ]
 	run -2 --separate-stderr rmsprop -G -1
 	[ "$stderr" = "rmsprop: -G: -1 is out of range [0, 1e+30]" ]
+}
+
+@test "rmsprop -R: the rate follows the schedule by update: step, cosine, linear" {
+	# Each frame brings zero state and parameters 0: the first step moves
+	# by rate * g / sqrt(0.05 g^2), so rate = -p * sqrt(0.05).
+	for i in 1 2 3 4 5 6 7; do
+		printf 'frame grads\ntensor Wxh f32 [1]\n0\ntensor dWxh f32 [1]\n1\ntensor mWxh f32 [1]\n0\n'
+	done | tensordump -r > "$D/in.t"
+	rates() {
+		rmsprop -l 1 -R "$1" "$D/in.t" | tensordump -a |
+			awk '$2 == "Wxh" { getline; printf "%.4f ", -$1 * sqrt(0.05) }'
+	}
+	[ "$(rates step:2:2:0.5)" = "1.0000 1.0000 0.5000 0.5000 0.2500 0.2500 0.1250 " ]
+	[ "$(rates cosine:2:6)" = "0.5000 1.0000 1.0000 0.8536 0.5000 0.1464 0.0000 " ]
+	[ "$(rates linear:0:4)" = "1.0000 0.7500 0.5000 0.2500 0.0000 0.0000 0.0000 " ]
+	run -2 --separate-stderr rmsprop -R cosine:3:3
+	[ "$stderr" = "rmsprop: -R: 'cosine:3:3' is not step:START:EVERY:FACTOR, cosine:WARMUP:TOTAL or linear:WARMUP:TOTAL" ]
 }
