@@ -93,7 +93,7 @@ setup() {
 	done | tensordump -r > "$D/in.t"
 	rates() {
 		rmsprop -l 1 -R "$1" "$D/in.t" | tensordump -a |
-			awk '$2 == "Wxh" { getline; printf "%.4f ", -$1 * sqrt(0.05) }'
+			awk '$2 == "Wxh" { getline; printf "%.4f ", (0 - $1) * sqrt(0.05) }'
 	}
 	[ "$(rates step:2:2:0.5)" = "1.0000 1.0000 0.5000 0.5000 0.2500 0.2500 0.1250 " ]
 	[ "$(rates cosine:2:6)" = "0.5000 1.0000 1.0000 0.8536 0.5000 0.1464 0.0000 " ]
