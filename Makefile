@@ -33,7 +33,7 @@ O ?= build/obj
 B ?= bin
 endif
 
-PROGS = tensordump vocab encode decode rnn-init rnn-fwd rnn-bwd adagrad \
+PROGS = tensordump vocab encode decode rnn-init rnn-fwd rnn-bwd adagrad rmsprop adam \
         sample score feed
 
 # lib/, one concern a file: errors and arguments, the stream format, text,
@@ -44,7 +44,7 @@ LIBOBJS = $(O)/err.o $(O)/arg.o $(O)/afile.o $(O)/fdio.o \
           $(O)/tstext.o $(O)/tstext_read.o $(O)/npy.o $(O)/npy_read.o $(O)/pgm.o \
           $(O)/utf8.o $(O)/textio.o $(O)/vocab.o \
           $(O)/rng.o $(O)/rnn.o $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o \
-          $(O)/pool.o $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/ckpt.o $(O)/runlog.o $(O)/gen.o $(O)/corpus.o
+          $(O)/pool.o $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/ckpt.o $(O)/optim.o $(O)/optim_stage.o $(O)/runlog.o $(O)/gen.o $(O)/corpus.o
 
 BINS = $(PROGS:%=$(B)/%)
 
@@ -93,6 +93,12 @@ test: all double san
 bench: all benchprogs
 	sh bench/run
 
+# Held-out bpc and chars/s for a wall-clock budget per recipe, charnn and
+# PyTorch (QUALITY_SECONDS, default 120; CORPUS, default tinyshakespeare
+# when shared/data has it). Not a test.
+quality: all
+	sh bench/quality $(CORPUS)
+
 # The main job: train on the bundled corpus, then sample from the model.
 train: all
 	sh pipelines/train
@@ -128,7 +134,7 @@ uninstall:
 clean:
 	rm -rf build $(BINS) runs
 
-.PHONY: all double san test bench train install uninstall clean
+.PHONY: quality all double san test bench train install uninstall clean
 .SECONDARY:
 
 # Test and benchmark programs: test/NAME.c -> $(O)/test/NAME, bench/NAME.c ->

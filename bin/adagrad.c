@@ -22,6 +22,7 @@
 #include "arg.h"
 #include "err.h"
 #include "model.h"
+#include "optim.h"
 #include "rnn.h"
 #include "ts.h"
 #include "tsframe.h"
@@ -29,16 +30,20 @@
 
 static void usage(void)
 {
-	fputs("usage: adagrad [-l LR] [-w WORKSPACE] [FILE]\n", stderr);
+	fputs("usage: adagrad [-l LR] [-R SCHED] [-G NORM] [-w WORKSPACE] [FILE]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
 static void help(void)
 {
-	puts("usage: adagrad [-l LR] [-w WORKSPACE] [FILE]\n"
+	puts("usage: adagrad [-l LR] [-R SCHED] [-G NORM] [-w WORKSPACE] [FILE]\n"
 	     "Adagrad update for each gradient frame (from rnn-bwd) of FILE or stdin:\n"
 	     "writes a frame \"params\" with Wxh..by and the memory mWxh..mby updated.\n"
 	     "  -l LR         learning rate (0.1)\n"
+	     "  -R SCHED      its schedule by update: step:START:EVERY:FACTOR,\n"
+	     "                cosine:WARMUP:TOTAL or linear:WARMUP:TOTAL\n"
+	     "  -G NORM       first scale the gradients so that their global L2 norm\n"
+	     "                is at most NORM (default: no clipping)\n"
 	     "  -w WORKSPACE  parameters, gradients and memory from the training\n"
 	     "                workspace, updated in place; writes a frame \"step\"\n"
 	     "                and counts the update in the workspace's step\n"
@@ -49,10 +54,27 @@ static void help(void)
 
 /* P -= lr * G / sqrt(M + 1e-8) after M += G * G, tensor by tensor, since
  * the five may lie anywhere (in a frame, a mapping or one block). */
+static double gnorm;	/* -G: clip the gradients' global norm to it; 0: off */
+static struct optim_sched sched;	/* -R */
+static int64_t done;	/* updates made, for -R when a frame has no step */
+
+/* -G: scale the five gradients G together (lib/optim's clip). */
+static void clip_norm(const struct rnn_params *G)
+{
+	size_t H = (size_t)G->H, V = (size_t)G->V;
+	struct optim_slot s[5] = {
+		{ .g = G->Wxh, .n = H * V }, { .g = G->Whh, .n = H * H },
+		{ .g = G->Why, .n = V * H }, { .g = G->bh, .n = H }, { .g = G->by, .n = V },
+	};
+	optim_clip_norm(s, 5, gnorm);
+}
+
 static void update(const struct rnn_params *P, const struct rnn_params *M,
 		   const struct rnn_params *G, real lr)
 {
 	size_t H = (size_t)P->H, V = (size_t)P->V;
+	if (gnorm > 0)
+		clip_norm(G);
 	adagrad_update(P->Wxh, M->Wxh, G->Wxh, H * V, lr);
 	adagrad_update(P->Whh, M->Whh, G->Whh, H * H, lr);
 	adagrad_update(P->Why, M->Why, G->Why, V * H, lr);
@@ -93,7 +115,7 @@ static void step_workspace(struct work *k, struct ws_src *src, const struct ts_f
 	if (k->count && tsf_opt_i64(f, WS_STEP, stream, &want) && want != n)
 		eprintf("%s: gradients of step %lld, but the parameters in %s are at step %lld",
 			stream, (long long)want, src->path, (long long)n);
-	update(&P, &k->M, &k->G, lr);
+	update(&P, &k->M, &k->G, (real)optim_sched_rate(&sched, lr, (k->count ? n : done++) + 1));
 	/* The frame first (so the data stage never waits for it), then the
 	 * count that lets the next window in. */
 	tsf_write_pass(w, WS_STEPPED, f, NULL, NULL, 0);
@@ -122,7 +144,11 @@ static void step_inline(struct work *k, struct ws_src *src, const struct ts_fram
 	}
 	/* P and, if it came in the frame, M are the frame's own data: updated
 	 * there, they go out in their places. */
-	update(&P, &M, &G, lr);
+	int64_t t;
+	if (!tsf_opt_i64(f, WS_STEP, stream, &t))
+		t = done;
+	done++;
+	update(&P, &M, &G, (real)optim_sched_rate(&sched, lr, t + 1));
 	struct ts_tensor out[MODEL_NTENSORS];
 	model_tensors(out, &M, WS_MEM_PREFIX);
 	tsf_write_pass(w, WS_PARAMS, f, grads, out, inframe ? 0 : MODEL_NTENSORS);
@@ -138,9 +164,16 @@ int main(int argc, char **argv)
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "l:w:")) != -1) {
+	while ((c = getopt(argc, argv, "l:R:G:w:")) != -1) {
 		if (c == 'l')
 			lr = (real)estrtod(optarg, 0, 1e6, "-l");
+		else if (c == 'G')
+			gnorm = estrtod(optarg, 0, 1e30, "-G");
+		else if (c == 'R') {
+			if (!optim_sched_parse(optarg, &sched))
+				uprintf("-R: '%s' is not step:START:EVERY:FACTOR, "
+					"cosine:WARMUP:TOTAL or linear:WARMUP:TOTAL", optarg);
+		}
 		else if (c != 'w' || ws_src_opt(&src, c, optarg))
 			usage();
 	}

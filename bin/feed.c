@@ -43,6 +43,7 @@
 #include "err.h"
 #include "gen.h"
 #include "model.h"
+#include "optim.h"
 #include "rng.h"
 #include "runlog.h"
 #include "ts.h"
@@ -73,6 +74,7 @@ struct opts {
 	int check;		/* -K: check the options (and checkpoint), print */
 	unsigned given;		/* GIVEN_* */
 	struct ckpt_settings extra;	/* -x NAME=VALUE */
+	const char *optim;	/* -O: the optimiser whose state to keep (NULL: adagrad) */
 };
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM), or 0. */
@@ -83,6 +85,7 @@ static void usage(void)
 	fputs("usage: feed [-T steps] [-B batch] [-q ahead] [-n iters] [-k every] [-o ckpt]\n"
 	      "            [-L log] [-V vallog] [-b best] [-S every] [-N chars] [-v frac]\n"
 	      "            [-e every] [-E chars] [-p every] [-s seed] [-x name=value]\n"
+	      "            [-O optimiser]\n"
 	      "            (-i MODEL | -r CKPT) -w WORKSPACE CORPUS\n"
 	      "       feed -K [options] [-r CKPT]\n", stderr);
 	exit(EXIT_USAGE);
@@ -118,6 +121,9 @@ static void help(void)
 	     "  -p N          progress line every N iterations (0: every second)\n"
 	     "  -s N          seed for sampling (1)\n"
 	     "  -x NAME=VAL   record a setting of the other stages in the checkpoint\n"
+	     "  -O NAME       the optimiser stage (adagrad, rmsprop, adam) whose\n"
+	     "                state the workspace keeps (adagrad; with -r: the\n"
+	     "                checkpoint's)\n"
 	     "  -K            only check the options (with -r, against the checkpoint)\n"
 	     "                and print the checkpoint's settings and iteration");
 	efshut_stdout();
@@ -146,6 +152,13 @@ static int have_ckpt;
 static void checkpoint(const char *path, const struct ts_map *ws, const struct ckpt_state *s)
 {
 	struct rnn_params P, M;
+	struct ckpt_state t = *s;
+	static struct ts_tensor xt[OPTIM_MAXSLOTS * OPTIM_MAXSTATE];
+	t.nx = 0;
+	for (size_t i = 0; i < ws->n && t.nx < OPTIM_MAXSLOTS * OPTIM_MAXSTATE; i++)
+		if (!strcmp(ws->t[i].frame, OPTIM_FRAME))
+			xt[t.nx++] = ws->t[i].t;
+	t.xt = xt;
 	model_from_map(&P, ws, WS_PARAMS, "");
 	model_from_map(&M, ws, WS_MEMORY, WS_MEM_PREFIX);
 	if (!all_finite(P.Wxh, rnn_nparams(P.V, P.H)))
@@ -153,7 +166,7 @@ static void checkpoint(const char *path, const struct ts_map *ws, const struct c
 			s->iter, have_ckpt ? "the last good checkpoint is kept" :
 			"and no checkpoint was written");
 	if (path)
-		ckpt_write(path, ts_map_find(ws, WS_PARAMS, WS_VOCAB), &P, &M, s);
+		ckpt_write(path, ts_map_find(ws, WS_PARAMS, WS_VOCAB), &P, &M, &t);
 }
 
 /* Die (a usage error) if option opt, given (as arg), disagrees with the
@@ -166,6 +179,21 @@ static const char *agree(const struct ckpt_state *s, const char *name, const cha
 	if (v && given && strtod(v, NULL) != strtod(arg, NULL))
 		uprintf("%s %s: the checkpoint %s was made with %s %s", opt, arg, path, opt, v);
 	return v;
+}
+
+/* A resumed run's optimiser: the checkpoint's ("adagrad" if it names
+ * none); -O given must agree. */
+static void resume_optim(struct opts *o, const struct ckpt_state *s)
+{
+	const char *v = ckpt_get(&s->set, "optim");
+	if (!v)
+		v = "adagrad";
+	if (o->optim && strcmp(o->optim, v))
+		uprintf("-O %s: the checkpoint %s was made with -O %s", o->optim, o->resume, v);
+	if (!optim_find(v))
+		eprintf("%s: frame '%s': optim '%s' is not adagrad, rmsprop or adam", o->resume,
+			CKPT_SETTINGS, v);
+	o->optim = optim_find(v)->name;	/* not v: record_settings sets it again */
 }
 
 /* A resumed run's options from the checkpoint's state and settings: those
@@ -195,6 +223,7 @@ static void resume_settings(struct opts *o, const struct ckpt_state *s)
 		if ((v = ckpt_get(&s->set, o->extra.name[i])) && strcmp(v, o->extra.value[i]))
 			uprintf("-x %s=%s: the checkpoint %s was made with %s=%s",
 				o->extra.name[i], o->extra.value[i], path, o->extra.name[i], v);
+	resume_optim(o, s);
 	if (o->iters && o->iters <= s->iter)
 		uprintf("-n %lld: the checkpoint %s is at iteration %lld already", o->iters,
 			path, s->iter);
@@ -218,6 +247,10 @@ static void record_settings(const struct opts *o, struct ckpt_state *s, int H)
 	snprintf(v, sizeof v, "%s", o->valfrac_arg);
 	ckpt_set(&s->set, "valfrac", v, "-v");
 	ckpt_set(&s->set, "real", ts_dtype_name(TS_REAL), "real");
+	/* Recorded only when it is not the default, so that Adagrad's
+	 * checkpoints stay as they were. */
+	if (o->optim && strcmp(o->optim, "adagrad"))
+		ckpt_set(&s->set, "optim", o->optim, "-O");
 }
 
 /* The run's state: a checkpoint's (-r), or a fresh one (-i). */
@@ -225,6 +258,8 @@ static void start_state(struct opts *o, const struct ckpt *c, struct ckpt_state 
 {
 	if (o->resume) {
 		ckpt_state(c, s);
+		s->xt = NULL;
+		s->nx = 0;
 		resume_settings(o, s);
 		have_ckpt = o->ckpt && strcmp(o->ckpt, o->resume) == 0;
 	} else {
@@ -329,6 +364,17 @@ struct pace {
 	long long first;	/* iteration at the start */
 };
 
+/* With a schedule recorded (setting sched, from train -R), "  lr X", the
+ * rate of the last update (lib/optim), into buf; else "". */
+static void rate_text(char *buf, size_t n, const struct ckpt_state *s)
+{
+	const char *sc = ckpt_get(&s->set, "sched"), *lr = ckpt_get(&s->set, "lr");
+	struct optim_sched sched;
+	buf[0] = 0;
+	if (sc && lr && optim_sched_parse(sc, &sched))
+		snprintf(buf, n, "  lr %.4g", optim_sched_rate(&sched, strtod(lr, NULL), s->iter));
+}
+
 static void progress(const struct opts *o, const struct ckpt_state *s, double loss,
 		     double val, struct pace *p)
 {
@@ -347,9 +393,11 @@ static void progress(const struct opts *o, const struct ckpt_state *s, double lo
 	char vs[32] = "";
 	if (val >= 0)
 		snprintf(vs, sizeof vs, "  val %.4f bpc", val);
+	char lr[48];
+	rate_text(lr, sizeof lr, s);
 	/* The smoothed loss per character in bits, to set beside val. */
-	fprintf(stderr, "iter %lld  loss %.4f  smooth %.4f  train %.4f bpc%s  %.0f char/s%s\n",
-		s->iter, loss, s->smooth, s->smooth / o->T / log(2.0), vs, rate, eta);
+	fprintf(stderr, "iter %lld  loss %.4f  smooth %.4f  train %.4f bpc%s%s  %.0f char/s%s\n",
+		s->iter, loss, s->smooth, s->smooth / o->T / log(2.0), vs, lr, rate, eta);
 }
 
 /* The first iteration after iter at which feed acts with the loop idle: a
@@ -515,7 +563,7 @@ static double take_step(struct loop *lp, struct ckpt_state *s, struct logf *log)
 /* -x NAME=VALUE into o->extra; feed's own settings cannot be given so. */
 static void extra_setting(struct opts *o, const char *arg)
 {
-	static const char *const own[] = { "H", "T", "B", "seed", "valfrac", "real" };
+	static const char *const own[] = { "H", "T", "B", "seed", "valfrac", "real", "optim" };
 	const char *eq = strchr(arg, '=');
 	char name[TS_MAX_NAME + 1];
 	if (!eq || eq == arg || (size_t)(eq - arg) > TS_MAX_NAME)
@@ -555,6 +603,9 @@ static void option(struct opts *o, int c, const char *arg)
 	case 'r': o->resume = arg; break;
 	case 'w': o->ws = arg; break;
 	case 'K': o->check = 1; break;
+	case 'O': if (!optim_find(arg))
+			  uprintf("-O: '%s' is not adagrad, rmsprop or adam", arg);
+		  o->optim = arg; break;
 	default: usage();
 	}
 }
@@ -567,7 +618,7 @@ static void parse(struct opts *o, int argc, char **argv)
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	int c;
-	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:V:b:S:N:v:e:E:p:s:x:i:r:w:K")) != -1)
+	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:V:b:S:N:v:e:E:p:s:x:i:r:w:KO:")) != -1)
 		option(o, c, optarg);
 	if ((uint64_t)o->T * (uint64_t)o->B > (1u << 24))
 		uprintf("-T times -B is over 2^24 characters per window");
@@ -737,6 +788,26 @@ static void close_run(const struct opts *o, struct run *r)
 	corpus_close(&r->d.corpus);
 }
 
+/* The workspace, with the state of the optimiser beyond its memory: the
+ * checkpoint's when resuming (checked), else zeros. */
+static void create_workspace(const struct opts *o, const struct ckpt *c,
+			     const struct ckpt_state *s)
+{
+	const struct optim *opt = optim_find(o->optim ? o->optim : "adagrad");
+	struct ts_frame zeros;
+	const struct ts_frame *x = &c->xstate;
+	if (o->resume) {
+		optim_check_state(opt, &c->params, x, c->path);
+	} else {
+		optim_zero_state(opt, &c->params, &zeros);
+		x = &zeros;
+	}
+	ws_create_opt(o->ws, c->vocab, &c->P, &c->M, opt->nstate > 1 ? x : NULL, s->iter,
+		      o->T, o->B);
+	if (!o->resume)
+		ts_frame_free(&zeros);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -756,7 +827,7 @@ int main(int argc, char **argv)
 		print_settings(&s);
 	int H = c.P.H;
 	open_data(&r.d, &o, &s, c.vocab, c.path);
-	ws_create(o.ws, c.vocab, &c.P, &c.M, s.iter, o.T, o.B);
+	create_workspace(&o, &c, &s);
 	ckpt_free(&c);
 
 	open_run(&o, &s, &r, H);

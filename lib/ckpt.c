@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "model.h"
+#include "optim.h"
 #include "tsframe.h"
 #include "workspace.h"
 
@@ -77,6 +78,11 @@ void ckpt_write(const char *path, const struct ts_tensor *vocab, const struct rn
 	model_write(&w, P, "");
 	ts_write_frame(&w, WS_MEMORY, MODEL_NTENSORS);
 	model_write(&w, M, WS_MEM_PREFIX);
+	if (s->nx > 0) {
+		ts_write_frame(&w, OPTIM_FRAME, (uint32_t)s->nx);
+		for (int i = 0; i < s->nx; i++)
+			ts_write_copy(&w, &s->xt[i]);
+	}
 
 	uint64_t hdims[2] = { (uint64_t)s->B, (uint64_t)P->H }, four = 4;
 	int64_t rs[4], iv[5] = { s->iter, s->pos, s->ntrain, s->T, s->B };
@@ -108,6 +114,7 @@ static void load(struct ckpt *c, const char *path)
 					!strcmp(f.name, WS_MEMORY) && !c->mem.t ? &c->mem :
 					!strcmp(f.name, CKPT_STATE) && !c->state.t ? &c->state :
 					!strcmp(f.name, CKPT_SETTINGS) && !c->set.t ? &c->set :
+					!strcmp(f.name, OPTIM_FRAME) && !c->xstate.t ? &c->xstate :
 					NULL;
 		if (keep)
 			*keep = f;
@@ -193,4 +200,5 @@ void ckpt_free(struct ckpt *c)
 	ts_frame_free(&c->mem);
 	ts_frame_free(&c->state);
 	ts_frame_free(&c->set);
+	ts_frame_free(&c->xstate);
 }

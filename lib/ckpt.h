@@ -44,12 +44,17 @@ struct ckpt_state {
 	real *h;		/* (B,H) hidden state carried into the next window */
 	struct rng rng;		/* the sampler's */
 	struct ckpt_settings set;
+	/* ckpt_write: the optimiser's state beyond its memory (lib/optim.h),
+	 * written as frame "optim" if nx > 0. */
+	const struct ts_tensor *xt;
+	int nx;
 };
 
 /* A model or checkpoint file as read. */
 struct ckpt {
 	const char *path;
 	struct ts_frame params, mem, state, set;	/* .t NULL if absent */
+	struct ts_frame xstate;	/* frame "optim" (lib/optim.h), .t NULL if absent */
 	const struct ts_tensor *vocab;
 	struct rnn_params P, M;	/* M: zeros (allocated) when there is none */
 	int resumable;		/* it had memory and state */

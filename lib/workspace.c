@@ -21,8 +21,25 @@
 #include "model.h"
 #include "tsframe.h"
 
+/* Frame X whole to w, unless it is NULL or empty. */
+static void ws_write_frame_copy(struct ts_writer *w, const struct ts_frame *X)
+{
+	if (!X || !X->n)
+		return;
+	ts_write_frame(w, X->name, X->n);
+	for (uint32_t i = 0; i < X->n; i++)
+		ts_write_copy(w, &X->t[i]);
+}
+
 void ws_create(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
 	       const struct rnn_params *M, int64_t step, int T, int B)
+{
+	ws_create_opt(path, vocab, P, M, NULL, step, T, B);
+}
+
+void ws_create_opt(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
+		   const struct rnn_params *M, const struct ts_frame *X, int64_t step, int T,
+		   int B)
 {
 	struct rnn_params zeros;
 	model_alloc(&zeros, P->V, P->H);
@@ -38,6 +55,7 @@ void ws_create(const char *path, const struct ts_tensor *vocab, const struct rnn
 	ts_write_frame(&w, WS_MEMORY, MODEL_NTENSORS + 1);
 	model_write(&w, M ? M : &zeros, WS_MEM_PREFIX);
 	ts_write_tensor(&w, WS_STEP, TS_I64, 0, NULL, &step);
+	ws_write_frame_copy(&w, X);
 	ts_write_frame(&w, WS_GRADS, MODEL_NTENSORS);
 	model_write(&w, &zeros, WS_GRAD_PREFIX);
 	model_free(&zeros);

@@ -3,7 +3,8 @@
  *
  * The workspace is one tensor file that feed creates and rnn-fwd, rnn-bwd
  * and adagrad map (lib/tsmap) and compute on in place: frames params
- * (vocab, Wxh..by), adagrad (mWxh..mby and the step count), grads
+ * (vocab, Wxh..by), adagrad (mWxh..mby, the optimiser's first state, and
+ * the step count), for Adam optim (vWxh..vby: lib/optim.h), grads
  * (dWxh..dby) and forward (hs, ps). The step count is the number of updates
  * the parameters have had: adagrad -w advances it after each one, rnn-fwd
  * -w waits for it to reach the step of the window it is about to compute,
@@ -43,6 +44,13 @@
  * at step and room for the activations of windows of T x B. */
 void ws_create(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
 	       const struct rnn_params *M, int64_t step, int T, int B);
+
+/* ws_create, with frame X (the optimiser's state beyond its memory, frame
+ * "optim": lib/optim.h) copied after the memory if X is not NULL and holds
+ * any tensors. */
+void ws_create_opt(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
+		   const struct rnn_params *M, const struct ts_frame *X, int64_t step, int T,
+		   int B);
 
 /* Where a stage takes its parameters from: each frame (inline), a model
  * file (-m, mapped read-only) or the training workspace (-w, mapped

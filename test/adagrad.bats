@@ -5,7 +5,7 @@ bats_require_minimum_version 1.5.0
 load test_helper
 load mdl_helper
 
-USAGE="usage: adagrad [-l LR] [-w WORKSPACE] [FILE]"
+USAGE="usage: adagrad [-l LR] [-R SCHED] [-G NORM] [-w WORKSPACE] [FILE]"
 PARAMS="Wxh Whh Why bh by"
 MEMORY="mWxh mWhh mWhy mbh mby"
 
@@ -236,4 +236,27 @@ near() {
 	  printf 'tensor dbh f32 [1]\n0\ntensor dby f32 [2]\n0 0\n'; } | tensordump -r > "$D/g.t"
 	run -1 --separate-stderr adagrad "$D/g.t"
 	[ "$stderr" = "adagrad: $D/g.t: tensor 'dWxh' has shape (1,3), expected (1,2)" ]
+}
+
+@test "adagrad -G scales the five gradients together to that global norm" {
+	tiny | tensordump -r | adagrad -G 1 > "$D/p.t"
+	# norm sqrt(4 + 9 + 0.25): m = (g / norm)^2
+	values "$D/p.t" $MEMORY | near 0.3018868 0 0.6792453 0.0188679 0
+	tiny | tensordump -r | adagrad -G 4 > "$D/q.t"
+	values "$D/q.t" $MEMORY | near 4 0 9 0.25 0
+	run -2 --separate-stderr adagrad -G -1
+	[ "$stderr" = "adagrad: -G: -1 is out of range [0, 1e+30]" ]
+}
+
+@test "adagrad -R: the rate of update t (the frame's step plus one) follows the schedule" {
+	for i in 0 1 2 3; do
+		tiny | sed '/^tensor tag/,$d'
+		printf 'tensor step i64 []\n%d\n' "$i"
+	done | tensordump -r > "$D/in.t"
+	# Own memory m = t g^2 for Wxh (g 2): p = 0.5 - rate * 2 / sqrt(4 t).
+	run -0 sh -c "adagrad -l 1 -R step:1:1:0.5 '$D/in.t' | tensordump -a |
+		awk '\$2 == \"Wxh\" { getline; printf \"%.5f \", \$1 }'"
+	[ "$output" = "-0.50000 0.14645 0.35566 0.43750 " ]
+	run -2 --separate-stderr adagrad -R step:1:0:1
+	[ "$stderr" = "adagrad: -R: 'step:1:0:1' is not step:START:EVERY:FACTOR, cosine:WARMUP:TOTAL or linear:WARMUP:TOTAL" ]
 }
