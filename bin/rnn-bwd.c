@@ -16,6 +16,7 @@
 #include "arg.h"
 #include "err.h"
 #include "model.h"
+#include "netstage.h"
 #include "rnn.h"
 #include "ts.h"
 #include "tsframe.h"
@@ -38,7 +39,9 @@ static void help(void)
 	     "  -m MODEL      parameters from this model file (frame \"params\")\n"
 	     "  -w WORKSPACE  parameters from the training workspace, and the\n"
 	     "                gradients written into its frame \"grads\"\n"
-	     "Without -m or -w every frame carries its own Wxh, Whh, Why, bh, by.");
+	     "Without -m or -w every frame carries its own Wxh, Whh, Why, bh, by, or\n"
+	     "a model of the family (arch, Wx.l, Wh.l, b.l, Why, by) with each\n"
+	     "layer's state h0.l (and c0.l for lstm): see formats/model.md.");
 	efshut_stdout();
 }
 
@@ -154,7 +157,8 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		backward(&k, &src, &f, clip, r.path, &w);
+		if (!netstage_backward(&f, r.path, &w, clip))
+			backward(&k, &src, &f, clip, r.path, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);

@@ -15,6 +15,7 @@
 #include "arg.h"
 #include "err.h"
 #include "model.h"
+#include "netstage.h"
 #include "rnn.h"
 #include "ts.h"
 #include "tsframe.h"
@@ -38,7 +39,9 @@ static void help(void)
 	     "  -w WORKSPACE  parameters from the training workspace, mapped when the\n"
 	     "                first frame arrives; a frame with a step waits, when\n"
 	     "                reading a pipe, until the parameters are at that step\n"
-	     "Without -m or -w every frame carries its own Wxh, Whh, Why, bh, by.");
+	     "Without -m or -w every frame carries its own Wxh, Whh, Why, bh, by, or\n"
+	     "a model of the family (arch, Wx.l, Wh.l, b.l, Why, by) with each\n"
+	     "layer's state h0.l (and c0.l for lstm): see formats/model.md.");
 	efshut_stdout();
 }
 
@@ -161,7 +164,8 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		forward(&k, &src, &f, &r, &w);
+		if (!netstage_forward(&f, r.path, &w))
+			forward(&k, &src, &f, &r, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);

@@ -28,4 +28,10 @@ void netmodel_write(struct ts_writer *w, const struct net *P, const char *prefix
 /* The cell called name (rnn lstm gru), or -1. */
 int netmodel_cell(const char *name);
 
+
+
+/* If frame f holds "arch", check it and every parameter tensor (dtype,
+ * shape) and point P at their data, returning 1; 0 if f has no "arch".
+ * Dies naming stream on a bad record or a missing or misshapen tensor. */
+int netmodel_from_frame(struct net *P, const struct ts_frame *f, const char *stream);
 #endif

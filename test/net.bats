@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# The model family (formats/model.md, THE MODEL FAMILY) in rnn-fwd and
+# rnn-bwd on a frame that carries its model inline: the loss and every
+# gradient against test/ref_net.py, an independent reference written from
+# the equations page, for each cell, B=1 and B>1, in float and double.
+
+bats_require_minimum_version 1.5.0
+load test_helper
+load mdl_helper
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	mdl_vocab "$D/vocab.t"
+	REF="$BATS_TEST_DIRNAME/ref_net.py"
+	FBIN="${CHARNN_BIN:-$TOP/bin}"
+}
+
+# net_window BIN CELL SIZES T B DTYPE: a window frame (text form) with a
+# model of CELL and SIZES (rnn-init -H), x and y (T,B), and each layer's
+# states h0.l (and c0.l for lstm), made of fixed values in (-0.5, 0.5).
+net_window() {
+	local bin=$1 cell=$2 sizes=$3 T=$4 B=$5 dt=$6 l=0 h
+	echo "frame window"
+	echo "tensor x i32 [$T $B]"
+	seq 0 $((T * B - 1)) | awk '{ printf "%d ", ($1 * 7 + 1) % 6 } END { print "" }'
+	echo "tensor y i32 [$T $B]"
+	seq 0 $((T * B - 1)) | awk '{ printf "%d ", ($1 * 5 + 2) % 6 } END { print "" }'
+	for h in ${sizes//,/ }; do
+		for s in h0 c0; do
+			[ $s = c0 ] && [ "$cell" != lstm ] && continue
+			echo "tensor $s.$l $dt [$B $h]"
+			seq $((B * h)) | awk -v k=$l '{ printf "%.6f ", 0.5 * sin($1 * 1.7 + k) }
+				END { print "" }'
+		done
+		l=$((l + 1))
+	done
+	"$bin/rnn-init" -C "$cell" -H "$sizes" -s 4 "$D/vocab.t" | "$bin/tensordump" -a | sed '/^frame /d'
+}
+
+# check BIN CELL SIZES T B DTYPE TOL: the forward and backward pass against
+# the reference.
+check() {
+	local bin=$1
+	net_window "$@" | "$bin/tensordump" -r > "$D/w.t"
+	"$bin/tensordump" -a "$D/w.t" > "$D/w.txt"
+	"$bin/rnn-fwd" "$D/w.t" | "$bin/rnn-bwd" | "$bin/tensordump" -a > "$D/g.txt"
+	run -0 python3 "$REF" 5 "$7" "$D/w.txt" "$D/g.txt"
+	[[ "$output" == "ref_net.py: "*" tensors, largest error "* ]]
+}
+
+@test "net: lstm 2 layers against the reference, float, B=1 and B=3" {
+	check "$FBIN" lstm 3,2 4 1 f32 1e-4
+	check "$FBIN" lstm 3,2 3 3 f32 1e-4
+}
+
+@test "net: gru 3 layers and rnn 2 layers against the reference, float" {
+	check "$FBIN" gru 2,3,2 3 2 f32 1e-4
+	check "$FBIN" rnn 3,2 3 2 f32 1e-4
+	check "$FBIN" lstm 3 3 1 f32 1e-4
+}
+
+@test "net: every cell against the reference to 1e-9 in double, B=1 and B>1" {
+	[ -x "$DBIN/rnn-fwd" ] || skip "no double build"
+	check "$DBIN" lstm 3,2 3 1 f64 1e-9
+	check "$DBIN" lstm 2,3 2 3 f64 1e-9
+	check "$DBIN" gru 3,2 3 1 f64 1e-9
+	check "$DBIN" gru 2,2,3 2 2 f64 1e-9
+	check "$DBIN" rnn 3,2,2 3 2 f64 1e-9
+}
+
+@test "net: the forward frame shows every layer's states and gates; rnn-bwd drops them" {
+	net_window "$FBIN" lstm 3,2 2 2 f32 | tensordump -r | rnn-fwd > "$D/f.t"
+	run -0 bash -c "tensordump '$D/f.t' | sed -n 's/^tensor \([^ ]*\) f32/\1/p' | tail -12"
+	[ "${lines[0]}" = "hs.0 [2 2 3]" ]
+	[ "${lines[1]}" = "cs.0 [2 2 3]" ]
+	[ "${lines[2]}" = "gs.0 [2 2 12]" ]
+	[ "${lines[5]}" = "gs.1 [2 2 8]" ]
+	[ "${lines[6]}" = "ps [2 2 6]" ]
+	[ "${lines[7]}" = "loss [2]" ]
+	[ "${lines[11]}" = "cT.1 [2 2]" ]
+	run -0 bash -c "rnn-bwd '$D/f.t' | tensordump | awk '/^tensor/ { print \$2 }' | tr '\n' ' '"
+	[ "$output" = "vocab arch Wx.0 Wh.0 b.0 Wx.1 Wh.1 b.1 Why by loss hT.0 cT.0 hT.1 cT.1 dWx.0 dWh.0 db.0 dWx.1 dWh.1 db.1 dWhy dby dh0.0 dc0.0 dh0.1 dc0.1 " ]
+}
+
+@test "net: a missing layer state, a bad arch record" {
+	net_window "$FBIN" gru 3,2 2 1 f32 | awk '/^tensor h0.1/ { skip = 2 } skip { skip--; next } 1' |
+		tensordump -r > "$D/w.t"
+	run -1 --separate-stderr rnn-fwd "$D/w.t"
+	[ "$stderr" = "rnn-fwd: $D/w.t: frame 'window': no tensor 'h0.1'" ]
+	[ -z "$output" ]
+	net_window "$FBIN" gru 3,2 2 1 f32 |
+		awk '/^tensor arch/ { print; getline; print "7 3 2"; next } 1' | tensordump -r > "$D/a.t"
+	run -1 --separate-stderr rnn-fwd "$D/a.t"
+	[ "$stderr" = "rnn-fwd: $D/a.t: tensor 'arch': cell 7 unknown (0 rnn, 1 lstm, 2 gru)" ]
+	net_window "$FBIN" gru 3,2 2 1 f32 |
+		awk '/^tensor arch/ { print; getline; print "2 3 4"; next } 1' | tensordump -r > "$D/a.t"
+	run -1 --separate-stderr rnn-bwd "$D/a.t"
+	[ "$stderr" = "rnn-bwd: $D/a.t: tensor 'Wx.1' has shape (6,3), expected (12,3)" ]
+}
