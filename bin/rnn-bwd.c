@@ -148,6 +148,11 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage();
+	/* A family model from -m is read whole (lib/netstage), not mapped. */
+	struct ts_frame mf;
+	int fam = src.path && !src.writable && netstage_model(&mf, src.path);
+	if (fam)
+		src.path = NULL;
 	ws_src_start(&src);
 
 	struct ts_reader r;
@@ -157,13 +162,15 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		if (!netstage_backward(&f, r.path, &w, clip))
+		if (!netstage_backward(&f, fam ? &mf : NULL, r.path, &w, clip))
 			backward(&k, &src, &f, clip, r.path, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
 	ws_src_close(&src);
+	if (fam)
+		ts_frame_free(&mf);
 	if (!src.writable)
 		model_free(&k.G);
 	free(k.dh0);

@@ -155,6 +155,11 @@ int main(int argc, char **argv)
 	 * the data stage and mapped when the first frame shows it exists. The
 	 * forward pass writes to the workspace only the activations, when the
 	 * workspace has room for them. */
+	/* A family model from -m is read whole (lib/netstage), not mapped. */
+	struct ts_frame mf;
+	int fam = src.path && !src.writable && netstage_model(&mf, src.path);
+	if (fam)
+		src.path = NULL;
 	ws_src_start(&src);
 
 	struct ts_reader r;
@@ -164,13 +169,15 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		if (!netstage_forward(&f, r.path, &w))
+		if (!netstage_forward(&f, fam ? &mf : NULL, r.path, &w))
 			forward(&k, &src, &f, &r, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
 	ws_src_close(&src);
+	if (fam)
+		ts_frame_free(&mf);
 	free(k.hs);
 	free(k.ps);
 	free(k.loss);

@@ -49,10 +49,33 @@ static real *need(const struct ts_frame *f, const char *name, int l, int rank, s
 	return tsf_need_shaped(f, t.name, TS_REAL, rank, t.dims, stream)->data;
 }
 
-/* Read the model, window and states of f into j; 0 if f has no family model. */
-static int job_start(struct job *j, const struct ts_frame *f, const char *stream)
+int netstage_model(struct ts_frame *mf, const char *path)
 {
-	if (!netmodel_from_frame(&j->P, f, stream))
+	struct ts_reader r;
+	ts_ropen(&r, path);
+	if (!ts_read_frame(&r, mf))
+		eprintf("%s: no frame in the file", r.path);
+	struct net P;
+	if (netmodel_from_frame(&P, mf, r.path)) {
+		ts_rclose(&r);
+		return 1;
+	}
+	ts_rclose(&r);
+	ts_frame_free(mf);
+	return 0;
+}
+
+/* Read the model (of mf, or else of f), window and states of f into j; 0
+ * if there is no family model. */
+static int job_start(struct job *j, const struct ts_frame *f, const struct ts_frame *mf,
+		     const char *stream)
+{
+	if (mf && (ts_frame_find(f, "arch") || ts_frame_find(f, "Wxh")))
+		eprintf("%s: frame '%s' carries parameters, but they come from -m", stream,
+			f->name);
+	if (mf)
+		netmodel_from_frame(&j->P, mf, "-m");	/* checked by netstage_model */
+	else if (!netmodel_from_frame(&j->P, f, stream))
 		return 0;
 	int Hmax = 1;
 	for (int l = 0; l < j->P.L; l++)
@@ -71,10 +94,11 @@ static int job_start(struct job *j, const struct ts_frame *f, const char *stream
 	return 1;
 }
 
-int netstage_forward(const struct ts_frame *f, const char *stream, struct ts_writer *w)
+int netstage_forward(const struct ts_frame *f, const struct ts_frame *mf, const char *stream,
+		     struct ts_writer *w)
 {
 	struct job j;
-	if (!job_start(&j, f, stream))
+	if (!job_start(&j, f, mf, stream))
 		return 0;
 	const size_t T = (size_t)j.win.T, B = j.B, V = (size_t)j.P.V;
 	struct ts_tensor out[MAXOUT];
@@ -156,11 +180,11 @@ static int drop_names(char names[][TS_MAX_NAME + 1], const char **drop, int L)
 	return k;
 }
 
-int netstage_backward(const struct ts_frame *f, const char *stream, struct ts_writer *w,
-		      real clip)
+int netstage_backward(const struct ts_frame *f, const struct ts_frame *mf, const char *stream,
+		      struct ts_writer *w, real clip)
 {
 	struct job j;
-	if (!job_start(&j, f, stream))
+	if (!job_start(&j, f, mf, stream))
 		return 0;
 	const real *ps = activations(&j, f, stream);
 	int H[NET_MAX_L];

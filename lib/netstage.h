@@ -15,12 +15,20 @@
 #include "ts.h"
 #include "rnn.h"
 
-/* If frame f holds a family model ("arch"), run the forward pass and write
- * frame "forward" to w, returning 1; 0 (nothing done) if it holds none. */
-int netstage_forward(const struct ts_frame *f, const char *stream, struct ts_writer *w);
+/* -m MODEL: if the first frame of the file path holds a family model
+ * ("arch"), load it into mf and return 1 (the caller then passes mf to the
+ * functions below and frees it); else return 0, mf untouched. */
+int netstage_model(struct ts_frame *mf, const char *path);
+
+/* If mf (a netstage_model, or NULL) or else frame f holds a family model,
+ * run the forward pass over f's window and write frame "forward" to w,
+ * returning 1; 0 (nothing done) if neither holds one. With mf, a frame
+ * that carries a model of its own is an error. */
+int netstage_forward(const struct ts_frame *f, const struct ts_frame *mf, const char *stream,
+		     struct ts_writer *w);
 /* The same for the backward pass, each gradient element clipped to [-clip,
  * clip] (0: not clipped), frame "grads". */
-int netstage_backward(const struct ts_frame *f, const char *stream, struct ts_writer *w,
-		      real clip);
+int netstage_backward(const struct ts_frame *f, const struct ts_frame *mf, const char *stream,
+		      struct ts_writer *w, real clip);
 
 #endif

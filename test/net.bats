@@ -15,9 +15,10 @@ setup() {
 	FBIN="${CHARNN_BIN:-$TOP/bin}"
 }
 
-# net_window BIN CELL SIZES T B DTYPE: a window frame (text form) with a
-# model of CELL and SIZES (rnn-init -H), x and y (T,B), and each layer's
-# states h0.l (and c0.l for lstm), made of fixed values in (-0.5, 0.5).
+# net_window BIN CELL SIZES T B DTYPE [bare]: a window frame (text form)
+# with x and y (T,B), each layer's states h0.l (and c0.l for lstm), made of
+# fixed values in (-0.5, 0.5), and (unless bare: for -m) a model of CELL
+# and SIZES (rnn-init -H).
 net_window() {
 	local bin=$1 cell=$2 sizes=$3 T=$4 B=$5 dt=$6 l=0 h
 	echo "frame window"
@@ -34,6 +35,7 @@ net_window() {
 		done
 		l=$((l + 1))
 	done
+	[ "${7:-}" = bare ] && return
 	"$bin/rnn-init" -C "$cell" -H "$sizes" -s 4 "$D/vocab.t" | "$bin/tensordump" -a | sed '/^frame /d'
 }
 
@@ -96,4 +98,34 @@ check() {
 		awk '/^tensor arch/ { print; getline; print "2 3 4"; next } 1' | tensordump -r > "$D/a.t"
 	run -1 --separate-stderr rnn-bwd "$D/a.t"
 	[ "$stderr" = "rnn-bwd: $D/a.t: tensor 'Wx.1' has shape (6,3), expected (12,3)" ]
+}
+
+@test "net: -m MODEL gives the same forward and gradients as the model inline" {
+	rnn-init -C gru -H 3,2 -s 4 "$D/vocab.t" > "$D/m.t"
+	net_window "$FBIN" gru 3,2 2 2 f32 | tensordump -r > "$D/w.t"
+	net_window "$FBIN" gru 3,2 2 2 f32 bare | tensordump -r > "$D/s.t"
+	rnn-fwd "$D/w.t" | rnn-bwd | tensordump -a | mdl_pick loss dWx.0 dWh.1 db.1 dWhy dby dh0.0 dh0.1 > "$D/a.txt"
+	rnn-fwd -m "$D/m.t" "$D/s.t" | rnn-bwd -m "$D/m.t" | tensordump -a |
+		mdl_pick loss dWx.0 dWh.1 db.1 dWhy dby dh0.0 dh0.1 > "$D/b.txt"
+	[ -s "$D/a.txt" ]
+	cmp "$D/a.txt" "$D/b.txt"
+	run -1 --separate-stderr rnn-fwd -m "$D/m.t" "$D/w.t"
+	[ "$stderr" = "rnn-fwd: $D/w.t: frame 'window' carries parameters, but they come from -m" ]
+}
+
+@test "net: float and double agree on an H=1024 LSTM, over two windows (T 2 and 3)" {
+	[ -x "$DBIN/rnn-fwd" ] || skip "no double build"
+	rnn-init -C lstm -H 1024 "$D/vocab.t" > "$D/m32.t"
+	"$DBIN/rnn-init" -C lstm -H 1024 "$D/vocab.t" > "$D/m64.t"
+	for T in 2 3; do
+		net_window "$FBIN" lstm 1024 "$T" 2 f32 bare
+	done | sed 's/ f32 / DT /' > "$D/w.txt"
+	sed 's/ DT / f32 /' "$D/w.txt" | tensordump -r > "$D/w32.t"
+	sed 's/ DT / f64 /' "$D/w.txt" | "$DBIN/tensordump" -r > "$D/w64.t"
+	rnn-fwd -m "$D/m32.t" "$D/w32.t" | rnn-bwd -m "$D/m32.t" | tensordump -e "$D/e32"
+	"$DBIN/rnn-fwd" -m "$D/m64.t" "$D/w64.t" | "$DBIN/rnn-bwd" -m "$D/m64.t" |
+		"$DBIN/tensordump" -e "$D/e64"
+	run -0 python3 "$BATS_TEST_DIRNAME/cmp_npy.py" 1e-4 "$D/e32" "$D/e64" \
+		loss hT.0 cT.0 dWx.0 dWh.0 db.0 dWhy dby dh0.0 dc0.0
+	[[ "$output" == "cmp_npy.py: largest difference "* ]]
 }
