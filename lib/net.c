@@ -20,6 +20,8 @@
 #define REXP expf
 #endif
 
+static int hmax(const struct net *P);
+
 const char *const net_cell_names[NET_NCELLS] = { "rnn", "lstm", "gru" };
 
 int net_gates(int cell)
@@ -385,4 +387,38 @@ void net_backward_ref(struct net *G, real *const *dh0, real *const *dc0,
 		s.dH = s.dIn;
 		s.dIn = tmp;
 	}
+}
+
+size_t net_state_reals(const struct net *P)
+{
+	size_t n = 0;
+	for (int l = 0; l < P->L; l++)
+		n += (size_t)P->l[l].H * (P->cell == NET_LSTM ? 2 : 1);
+	return n;
+}
+
+/* a and g (4 Hmax) each, h and c (Hmax) each. */
+size_t net_step_scratch(const struct net *P)
+{
+	return 10 * (size_t)hmax(P);
+}
+
+void net_step(const struct net *P, real *state, int x, real *logits, real *scratch)
+{
+	const size_t m = (size_t)hmax(P);
+	real *a = scratch, *g = a + 4 * m, *h = g + 4 * m, *c = h + m;
+	const real *in = NULL;
+	for (int l = 0; l < P->L; l++) {
+		const struct net_layer *y = &P->l[l];
+		const size_t H = (size_t)y->H;
+		real *hl = state, *cl = P->cell == NET_LSTM ? state + H : NULL;
+		affine(a, y->Wx, y->b, in, x, net_gates(P->cell) * y->H, y->I);
+		cell_step(P, y, a, hl, cl, h, c, g);
+		memcpy(hl, h, H * sizeof(real));
+		if (cl)
+			memcpy(cl, c, H * sizeof(real));
+		in = hl;
+		state += cl ? 2 * H : H;
+	}
+	affine(logits, P->Why, P->by, in, 0, P->V, P->l[P->L - 1].H);
 }

@@ -76,4 +76,12 @@ void net_backward_ref(struct net *G, real *const *dh0, real *const *dc0,
 		      const int32_t *y, real *const *h0, real *const *c0,
 		      const struct net_acts *A, const real *ps, void *scratch);
 
+/* One step for one sequence, as sampling and scoring need it. state holds
+ * each layer's h (H) and, for lstm, then its c (H), layer after layer:
+ * net_state_reals of them, in: before x, out: after it. logits (V) out:
+ * Why h + by of the top layer. scratch: net_step_scratch reals. */
+size_t net_state_reals(const struct net *P);
+size_t net_step_scratch(const struct net *P);
+void net_step(const struct net *P, real *state, int x, real *logits, real *scratch);
+
 #endif

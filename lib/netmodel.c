@@ -4,6 +4,7 @@
  * gates. */
 #include "netmodel.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,4 +111,19 @@ int netmodel_from_frame(struct net *P, const struct ts_frame *f, const char *str
 	P->Why = need(f, "Why", 2, V, (uint64_t)P->l[P->L - 1].H, stream);
 	P->by = by->data;
 	return 1;
+}
+
+void netmodel_check_finite(const struct ts_frame *f, const char *stream)
+{
+	for (uint32_t i = 0; i < f->n; i++) {
+		const struct ts_tensor *t = &f->t[i];
+		const real *a = t->data;
+		if (t->dtype != TS_REAL)
+			continue;
+		for (uint64_t k = 0; k < t->count; k++)
+			if (!isfinite(a[k]))
+				eprintf("%s: tensor '%s': element %llu is %s, not a finite number",
+					stream, t->name, (unsigned long long)k,
+					isnan(a[k]) ? "nan" : a[k] > 0 ? "inf" : "-inf");
+	}
 }

@@ -34,4 +34,8 @@ int netmodel_cell(const char *name);
  * shape) and point P at their data, returning 1; 0 if f has no "arch".
  * Dies naming stream on a bad record or a missing or misshapen tensor. */
 int netmodel_from_frame(struct net *P, const struct ts_frame *f, const char *stream);
+/* Die naming stream and the tensor if any real tensor of f is NaN or Inf
+ * (the wording of model_check_finite). */
+void netmodel_check_finite(const struct ts_frame *f, const char *stream);
+
 #endif

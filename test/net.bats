@@ -129,3 +129,50 @@ check() {
 		loss hT.0 cT.0 dWx.0 dWh.0 db.0 dWhy dby dh0.0 dc0.0
 	[[ "$output" == "cmp_npy.py: largest difference "* ]]
 }
+
+# score_vs_fwd BIN CELL SIZES: score's mean loss of a fresh model over a
+# text, and rnn-fwd's over the same text as one window (B 1, zero states):
+# the same to 1e-12 in double (they sum -ln p in other orders).
+score_vs_fwd() {
+	local bin=$1 cell=$2 sizes=$3 dt=f64 l=0 h n
+	printf 'abcabcddeeffabfedcbaaf' > "$D/text"
+	"$bin/rnn-init" -C "$cell" -H "$sizes" -s 5 "$D/vocab.t" > "$D/m.t"
+	"$bin/encode" "$D/vocab.t" "$D/text" > "$D/x.t"
+	run -0 "$bin/score" "$D/m.t" "$D/x.t"
+	local s=$output
+	"$bin/tensordump" -a "$D/x.t" | mdl_pick x | grep -v '^tensor' | xargs -n 1 > "$D/idx"
+	n=$(wc -l < "$D/idx")
+	{
+		echo "frame window"
+		echo "tensor x i32 [$((n - 1)) 1]"
+		head -n $((n - 1)) "$D/idx" | xargs
+		echo "tensor y i32 [$((n - 1)) 1]"
+		tail -n $((n - 1)) "$D/idx" | xargs
+		for h in ${sizes//,/ }; do
+			mdl_zeros "h0.$l" $dt 1 "$h"
+			[ "$cell" = lstm ] && mdl_zeros "c0.$l" $dt 1 "$h"
+			l=$((l + 1))
+		done
+	} | "$bin/tensordump" -r > "$D/w.t"
+	local f
+	f=$("$bin/rnn-fwd" -m "$D/m.t" "$D/w.t" | "$bin/tensordump" -a | mdl_pick loss | sed -n 2p)
+	echo "$s" | awk -v f="$f" -v n=$((n - 1)) '{ d = $4 - f / n; if (d < 0) d = -d
+		exit !($2 == n && d <= 1e-12 * $4) }'
+}
+
+@test "score: a family model's loss is rnn-fwd's over the same text (double)" {
+	[ -x "$DBIN/score" ] || skip "no double build"
+	score_vs_fwd "$DBIN" lstm 4,3
+	score_vs_fwd "$DBIN" gru 3,3,2
+	score_vs_fwd "$DBIN" rnn 5,2
+}
+
+@test "sample: a family model writes its vocabulary's characters; a seed gives the same text" {
+	rnn-init -C lstm -L 2 -H 6 -s 2 "$D/vocab.t" > "$D/m.t"
+	run -0 sample -n 50 -s 3 "$D/m.t"
+	[[ "$output" =~ ^[a-f]{50}$ ]]
+	[ "$(sample -n 50 -s 3 "$D/m.t")" = "$output" ]
+	[ "$(sample -n 50 -s 4 "$D/m.t")" != "$output" ]
+	run -0 sample -g -n 20 -p abc "$D/m.t"
+	[[ "$output" =~ ^abc[a-f]{20}$ ]]
+}
