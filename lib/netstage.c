@@ -13,6 +13,7 @@
 #include "net.h"
 #include "netmodel.h"
 #include "tsframe.h"
+#include "tsmap.h"
 
 enum { MAXOUT = 7 * NET_MAX_L + 4 };
 
@@ -51,6 +52,14 @@ static real *need(const struct ts_frame *f, const char *name, int l, int rank, s
 
 int netstage_model(struct ts_frame *mf, const char *path)
 {
+	/* A look at the map first, so a default model (mapped by ws_src) is
+	 * not also read whole here. */
+	struct ts_map m;
+	ts_map_open(&m, path, 0);
+	int fam = ts_map_find(&m, "params", "arch") != NULL;
+	ts_map_close(&m);
+	if (!fam)
+		return 0;
 	struct ts_reader r;
 	ts_ropen(&r, path);
 	if (!ts_read_frame(&r, mf))
