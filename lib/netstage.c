@@ -15,16 +15,19 @@
 #include "tsframe.h"
 #include "tsmap.h"
 
-enum { MAXOUT = 7 * NET_MAX_L + 4 };
+enum { MAXOUT = 9 * NET_MAX_L + 4 };
 
-/* One frame's model, window and states. */
+/* One frame's model, window and states; carried: the states came from
+ * the window before (rnn-fwd only). */
 struct job {
 	struct net P;
 	struct model_window win;
 	real *h0[NET_MAX_L], *c0[NET_MAX_L];
 	struct net_acts A;
 	size_t n, B;
+	int carried;
 };
+
 
 /* Fill t as a real tensor of rank 1 to 3 (unused dims 0) over data. */
 static void tens(struct ts_tensor *t, const char *name, int l, int rank, size_t d0,
@@ -48,6 +51,64 @@ static real *need(const struct ts_frame *f, const char *name, int l, int rank, s
 	struct ts_tensor t;
 	tens(&t, name, l, rank, d0, d1, d2, NULL);
 	return tsf_need_shaped(f, t.name, TS_REAL, rank, t.dims, stream)->data;
+}
+
+/* rnn-fwd's last window's final states, for a next window without h0.l
+ * (one stream per process, so one carry). */
+static struct {
+	int have, cell, L;
+	size_t B, H[NET_MAX_L];
+	real *h[NET_MAX_L], *c[NET_MAX_L];
+} carry;
+
+/* The states of f: its own h0.l and c0.l, or, if it has no h0.0 and
+ * may_carry is set, the last window's final ones (same cell, B and sizes). */
+static void states(struct job *j, const struct ts_frame *f, int may_carry, const char *stream)
+{
+	j->carried = may_carry && !ts_frame_find(f, "h0.0");
+	int same = carry.have && carry.cell == j->P.cell && carry.L == j->P.L && carry.B == j->B;
+	for (int l = 0; same && l < j->P.L; l++)
+		same = carry.H[l] == (size_t)j->P.l[l].H;
+	if (j->carried && !same)
+		eprintf("%s: frame '%s': no tensor 'h0.0', and %s", stream, f->name,
+			carry.have ? "the window before it had other sizes"
+				   : "no window before it");
+	for (int l = 0; l < j->P.L; l++) {
+		size_t H = (size_t)j->P.l[l].H;
+		int lstm = j->P.cell == NET_LSTM;
+		if (j->carried) {
+			j->h0[l] = carry.h[l];
+			j->c0[l] = lstm ? carry.c[l] : NULL;
+			continue;
+		}
+		j->h0[l] = need(f, "h0", l, 2, j->B, H, 0, stream);
+		j->c0[l] = lstm ? need(f, "c0", l, 2, j->B, H, 0, stream) : NULL;
+	}
+}
+
+/* Keep the final states of j (hT.l, cT.l, in j->A) for the next window. */
+static void carry_on(const struct job *j)
+{
+	const size_t T = (size_t)j->win.T;
+	for (int l = 0; l < j->P.L; l++) {
+		size_t H = (size_t)j->P.l[l].H, bh = j->B * H;
+		if (!carry.have || carry.B * carry.H[l] != bh || carry.L <= l) {
+			if (carry.have && carry.L > l)
+				free(carry.h[l]), free(carry.c[l]);
+			carry.h[l] = emalloc(bh * sizeof(real));
+			carry.c[l] = emalloc(bh * sizeof(real));
+		}
+		carry.H[l] = H;
+		memcpy(carry.h[l], j->A.hs[l] + (T - 1) * bh, bh * sizeof(real));
+		if (j->A.cs[l])
+			memcpy(carry.c[l], j->A.cs[l] + (T - 1) * bh, bh * sizeof(real));
+	}
+	for (int l = j->P.L; l < carry.L; l++)
+		free(carry.h[l]), free(carry.c[l]);
+	carry.have = 1;
+	carry.cell = j->P.cell;
+	carry.L = j->P.L;
+	carry.B = j->B;
 }
 
 int netstage_model(struct ts_frame *mf, const char *path)
@@ -75,9 +136,9 @@ int netstage_model(struct ts_frame *mf, const char *path)
 }
 
 /* Read the model (of mf, or else of f), window and states of f into j; 0
- * if there is no family model. */
+ * if there is no family model. may_carry: as for states(). */
 static int job_start(struct job *j, const struct ts_frame *f, const struct ts_frame *mf,
-		     const char *stream)
+		     int may_carry, const char *stream)
 {
 	if (mf && (ts_frame_find(f, "arch") || ts_frame_find(f, "Wxh")))
 		eprintf("%s: frame '%s' carries parameters, but they come from -m", stream,
@@ -95,11 +156,7 @@ static int job_start(struct job *j, const struct ts_frame *f, const struct ts_fr
 	model_window(&j->win, f, &like, stream);
 	j->B = (size_t)j->win.B;
 	j->n = (size_t)j->win.T * j->B;
-	for (int l = 0; l < j->P.L; l++) {
-		size_t H = (size_t)j->P.l[l].H;
-		j->h0[l] = need(f, "h0", l, 2, j->B, H, 0, stream);
-		j->c0[l] = j->P.cell == NET_LSTM ? need(f, "c0", l, 2, j->B, H, 0, stream) : NULL;
-	}
+	states(j, f, may_carry, stream);
 	return 1;
 }
 
@@ -107,7 +164,7 @@ int netstage_forward(const struct ts_frame *f, const struct ts_frame *mf, const 
 		     struct ts_writer *w)
 {
 	struct job j;
-	if (!job_start(&j, f, mf, stream))
+	if (!job_start(&j, f, mf, 1, stream))
 		return 0;
 	const size_t T = (size_t)j.win.T, B = j.B, V = (size_t)j.P.V;
 	struct ts_tensor out[MAXOUT];
@@ -135,7 +192,14 @@ int netstage_forward(const struct ts_frame *f, const struct ts_frame *mf, const 
 		if (j.A.cs[l])
 			tens(&out[k++], "cT", l, 2, B, H, 0, j.A.cs[l] + (T - 1) * B * H);
 	}
+	/* Carried states go on: rnn-bwd needs them. */
+	for (int l = 0; j.carried && l < j.P.L; l++) {
+		tens(&out[k++], "h0", l, 2, B, (size_t)j.P.l[l].H, 0, j.h0[l]);
+		if (j.c0[l])
+			tens(&out[k++], "c0", l, 2, B, (size_t)j.P.l[l].H, 0, j.c0[l]);
+	}
 	tsf_write_pass(w, "forward", f, NULL, out, k);
+	carry_on(&j);
 	for (int l = 0; l < j.P.L; l++)
 		free(j.A.hs[l]), free(j.A.cs[l]), free(j.A.gs[l]);
 	free(ps), free(loss);
@@ -193,7 +257,7 @@ int netstage_backward(const struct ts_frame *f, const struct ts_frame *mf, const
 		      struct ts_writer *w, real clip)
 {
 	struct job j;
-	if (!job_start(&j, f, mf, stream))
+	if (!job_start(&j, f, mf, 0, stream))
 		return 0;
 	const real *ps = activations(&j, f, stream);
 	int H[NET_MAX_L];

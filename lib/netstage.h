@@ -2,7 +2,8 @@
  * of the model family (formats/model.md, THE MODEL FAMILY) inline.
  *
  * Per layer l the frames carry h0.l (B,H) and, for lstm, c0.l (B,H): the
- * states before the window. The forward frame adds hs.l (T,B,H), for lstm
+ * states before the window; rnn-fwd takes a frame without h0.0 to start
+ * where the one before it ended, and adds those states to its output. The forward frame adds hs.l (T,B,H), for lstm
  * cs.l (T,B,H), for lstm and gru gs.l (T,B,4H) (net.h says what they hold),
  * ps (T,B,V), loss (B), hT.l and cT.l (B,H); the gradient frame drops the
  * window and activations and adds dWx.l, dWh.l, db.l, dWhy, dby (clipped)

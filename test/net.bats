@@ -176,3 +176,25 @@ score_vs_fwd() {
 	run -0 sample -g -n 20 -p abc "$D/m.t"
 	[[ "$output" =~ ^abc[a-f]{20}$ ]]
 }
+
+@test "net: a window without h0.l starts from the last one's hT.l and cT.l, as if given them" {
+	rnn-init -C lstm -H 3,2 -s 4 "$D/vocab.t" > "$D/m.t"
+	net_window "$FBIN" lstm 3,2 2 2 f32 bare | tensordump -r > "$D/w1.t"
+	printf 'frame window\ntensor x i32 [2 2]\n3 4 5 0\ntensor y i32 [2 2]\n1 1 2 2\n' |
+		tensordump -r > "$D/w2.t"
+	cat "$D/w1.t" "$D/w2.t" | rnn-fwd -m "$D/m.t" > "$D/f.t"
+	# The second window again, given the first one's final states by hand.
+	{
+		tensordump -a "$D/w2.t"
+		tensordump -a "$D/f.t" | awk '/^frame/ { n++ } n == 1' | mdl_pick hT.0 cT.0 hT.1 cT.1 |
+			sed 's/^tensor hT/tensor h0/; s/^tensor cT/tensor c0/'
+	} | sed 's/^frame window 2$/frame window 6/' | tensordump -r > "$D/w2s.t"
+	tensordump -a "$D/f.t" | awk '/^frame/ { n++ } n == 2' | mdl_pick loss hT.1 cT.1 > "$D/a.txt"
+	rnn-fwd -m "$D/m.t" "$D/w2s.t" | tensordump -a | mdl_pick loss hT.1 cT.1 > "$D/b.txt"
+	[ -s "$D/a.txt" ]
+	cmp "$D/a.txt" "$D/b.txt"
+	# Carried states go on in the frame, for rnn-bwd.
+	cat "$D/w1.t" "$D/w2.t" | rnn-fwd -m "$D/m.t" | rnn-bwd -m "$D/m.t" > /dev/null
+	run -1 --separate-stderr rnn-fwd -m "$D/m.t" "$D/w2.t"
+	[ "$stderr" = "rnn-fwd: $D/w2.t: frame 'window': no tensor 'h0.0', and no window before it" ]
+}
