@@ -18,6 +18,7 @@
 #include "arg.h"
 #include "err.h"
 #include "model.h"
+#include "netstage.h"
 #include "rnn.h"
 #include "ts.h"
 #include "tsframe.h"
@@ -40,7 +41,9 @@ static void help(void)
 	     "  -m MODEL      parameters from this model file (frame \"params\")\n"
 	     "  -w WORKSPACE  parameters from the training workspace, and the\n"
 	     "                gradients written into its frame \"grads\"\n"
-	     "Without -m or -w every frame carries its own Wxh, Whh, Why, bh, by.");
+	     "Without -m or -w every frame carries its own Wxh, Whh, Why, bh, by, or\n"
+	     "a model of the family (arch, Wx.l, Wh.l, b.l, Why, by) with each\n"
+	     "layer's state h0.l (and c0.l for lstm): see formats/model.md.");
 	efshut_stdout();
 }
 
@@ -147,6 +150,11 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage();
+	/* A family model from -m is read whole (lib/netstage), not mapped. */
+	struct ts_frame mf;
+	int fam = src.path && !src.writable && netstage_model(&mf, src.path);
+	if (fam)
+		src.path = NULL;
 	ws_src_start(&src);
 
 	struct ts_reader r;
@@ -156,12 +164,15 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		backward(&k, &src, &f, clip, r.path, &w);
+		if (!netstage_backward(&f, fam ? &mf : NULL, r.path, &w, clip))
+			backward(&k, &src, &f, clip, r.path, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
 	ws_src_close(&src);
+	if (fam)
+		ts_frame_free(&mf);
 	if (!src.writable)
 		model_free(&k.G);
 	free(k.dh0);

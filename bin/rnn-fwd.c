@@ -17,6 +17,7 @@
 #include "arg.h"
 #include "err.h"
 #include "model.h"
+#include "netstage.h"
 #include "rnn.h"
 #include "ts.h"
 #include "tsframe.h"
@@ -40,7 +41,9 @@ static void help(void)
 	     "  -w WORKSPACE  parameters from the training workspace, mapped when the\n"
 	     "                first frame arrives; a frame with a step waits, when\n"
 	     "                reading a pipe, until the parameters are at that step\n"
-	     "Without -m or -w every frame carries its own Wxh, Whh, Why, bh, by.");
+	     "Without -m or -w every frame carries its own Wxh, Whh, Why, bh, by, or\n"
+	     "a model of the family (arch, Wx.l, Wh.l, b.l, Why, by) with each\n"
+	     "layer's state h0.l (and c0.l for lstm): see formats/model.md.");
 	efshut_stdout();
 }
 
@@ -154,6 +157,11 @@ int main(int argc, char **argv)
 	 * the data stage and mapped when the first frame shows it exists. The
 	 * forward pass writes to the workspace only the activations, when the
 	 * workspace has room for them. */
+	/* A family model from -m is read whole (lib/netstage), not mapped. */
+	struct ts_frame mf;
+	int fam = src.path && !src.writable && netstage_model(&mf, src.path);
+	if (fam)
+		src.path = NULL;
 	ws_src_start(&src);
 
 	struct ts_reader r;
@@ -163,12 +171,15 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		forward(&k, &src, &f, &r, &w);
+		if (!netstage_forward(&f, fam ? &mf : NULL, r.path, &w))
+			forward(&k, &src, &f, &r, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
 	ws_src_close(&src);
+	if (fam)
+		ts_frame_free(&mf);
 	free(k.hs);
 	free(k.ps);
 	free(k.loss);

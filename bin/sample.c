@@ -32,6 +32,7 @@
 #include "err.h"
 #include "gen.h"
 #include "model.h"
+#include "netmodel.h"
 #include "rng.h"
 #include "textio.h"
 #include "utf8.h"
@@ -178,7 +179,10 @@ static int start(const struct gen_model *m, real *h, const char *prime, struct r
 	for (size_t i = 0; i < np; i++)
 		emit(&m->v, px[i]);
 	for (size_t i = 0; i + 1 < np; i++)
-		rnn_step(P, h, px[i], scratch);
+		if (m->fam)
+			net_step(&m->N, h, px[i], scratch, scratch + 2 * m->N.V);
+		else
+			rnn_step(P, h, px[i], scratch);
 	x = px[np - 1];
 	free(px);
 	return x;
@@ -195,10 +199,15 @@ int main(int argc, char *argv[])
 
 	struct gen_model m;
 	gen_load(&m, o.model);
-	model_check_finite(&m.P, m.v.src);
+	if (m.fam)
+		netmodel_check_finite(&m.f, m.v.src);
+	else
+		model_check_finite(&m.P, m.v.src);
 	const struct rnn_params *P = &m.P;
-	real *h = ecalloc((size_t)P->H, sizeof *h);
-	real *scratch = emalloc(gen_scratch_bytes(P->V, P->H));
+	size_t hn = m.fam ? net_state_reals(&m.N) : (size_t)P->H;
+	real *h = ecalloc(hn, sizeof *h);
+	real *scratch = emalloc(m.fam ? gen_net_scratch_bytes(&m.N)
+				      : gen_scratch_bytes(P->V, P->H));
 	struct rng r;
 	rng_seed(&r, o.seed);
 	static char buf[1 << 16];
@@ -207,7 +216,8 @@ int main(int argc, char *argv[])
 
 	int x = start(&m, h, o.prime, &r, scratch);
 	for (long long i = 0; i < o.n; i++) {
-		x = gen_next(P, h, x, (real)o.temp, o.greedy, &r, scratch);
+		x = m.fam ? gen_next_net(&m.N, h, x, (real)o.temp, o.greedy, &r, scratch)
+			  : gen_next(P, h, x, (real)o.temp, o.greedy, &r, scratch);
 		emit(&m.v, x);
 	}
 	free(h);

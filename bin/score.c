@@ -28,6 +28,7 @@
 #include "err.h"
 #include "gen.h"
 #include "model.h"
+#include "netmodel.h"
 #include "ts.h"
 
 enum { BLOCK = 1 << 12 };	/* indices scored per call */
@@ -56,8 +57,10 @@ static void help(void)
 static double score_text(const struct gen_model *m, const char *path, uint64_t *chars)
 {
 	const struct rnn_params *P = &m->P;
-	real *h = ecalloc((size_t)P->H, sizeof *h);
-	real *scratch = emalloc(gen_scratch_bytes(P->V, P->H));
+	size_t hn = m->fam ? net_state_reals(&m->N) : (size_t)P->H;
+	real *h = ecalloc(hn, sizeof *h);
+	real *scratch = emalloc(m->fam ? gen_net_scratch_bytes(&m->N)
+				       : gen_scratch_bytes(P->V, P->H));
 	/* x[0] is the last index of the previous block: the input that
 	 * predicts this block's first. */
 	static int32_t x[BLOCK + 1];
@@ -68,7 +71,8 @@ static double score_text(const struct gen_model *m, const char *path, uint64_t *
 	size_t n;
 	text_open(&tr, path, &m->v);
 	while ((n = text_read(&tr, x + have, BLOCK)) > 0) {
-		nats += gen_score(P, h, x, have + n, scratch);
+		nats += m->fam ? gen_score_net(&m->N, h, x, have + n, scratch)
+			       : gen_score(P, h, x, have + n, scratch);
 		x[0] = x[have + n - 1];
 		have = 1;
 		pos += n;
@@ -97,7 +101,10 @@ int main(int argc, char *argv[])
 		usage();
 	struct gen_model m;
 	gen_load(&m, argv[optind]);
-	model_check_finite(&m.P, m.v.src);
+	if (m.fam)
+		netmodel_check_finite(&m.f, m.v.src);
+	else
+		model_check_finite(&m.P, m.v.src);
 	uint64_t chars;
 	double loss = score_text(&m, argv[optind + 1], &chars) / (double)chars;
 	/* %.17g: enough digits to give back the very double. */

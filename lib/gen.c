@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "model.h"
+#include "netmodel.h"
 
 /* The window of gen_score: 64 characters, long enough that rnn_forward's
  * products amortise its per-call set-up, unless hs and ps would then pass
@@ -25,12 +26,10 @@ size_t gen_scratch_bytes(int V, int H)
 	return emul(next > score ? next : score, sizeof(real), "scratch");
 }
 
-int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
-	     int argmax, struct rng *r, real *scratch)
+/* The next index from logits (V), p (V) scratch: see gen_next. */
+static int pick(const real *logits, real *p, int V, real temperature, int argmax,
+		struct rng *r)
 {
-	const int V = P->V;
-	real *logits = scratch, *p = scratch + V;
-	rnn_step(P, h, x, logits);
 	if (argmax) {
 		int best = 0;
 		for (int v = 1; v < V; v++)
@@ -50,6 +49,39 @@ int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
 	while (v > 0 && !(p[v] > 0))
 		v--;
 	return v;
+}
+
+int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
+	     int argmax, struct rng *r, real *scratch)
+{
+	rnn_step(P, h, x, scratch);
+	return pick(scratch, scratch + P->V, P->V, temperature, argmax, r);
+}
+
+/* logits (V), p (V), then net_step's scratch. */
+size_t gen_net_scratch_bytes(const struct net *N)
+{
+	size_t n = 2 * (size_t)N->V + net_step_scratch(N);
+	return emul(n, sizeof(real), "scratch");
+}
+
+int gen_next_net(const struct net *N, real *state, int x, real temperature, int argmax,
+		 struct rng *r, real *scratch)
+{
+	net_step(N, state, x, scratch, scratch + 2 * N->V);
+	return pick(scratch, scratch + N->V, N->V, temperature, argmax, r);
+}
+
+double gen_score_net(const struct net *N, real *state, const int32_t *x, size_t n,
+		     real *scratch)
+{
+	real *logits = scratch, *p = scratch + N->V;
+	double nats = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		net_step(N, state, x[i], logits, scratch + 2 * N->V);
+		nats += rnn_softmax(p, logits, N->V, 1) - (double)logits[x[i + 1]];
+	}
+	return nats;
 }
 
 double gen_score(const struct rnn_params *P, real *h, const int32_t *x, size_t n,
@@ -78,7 +110,11 @@ void gen_load(struct gen_model *m, const char *path)
 			break;
 		ts_frame_free(&m->f);
 	}
-	if (!model_from_frame(&m->P, &m->f, "", r.path))
+	memset(&m->P, 0, sizeof m->P);
+	m->fam = netmodel_from_frame(&m->N, &m->f, r.path);
+	if (m->fam)
+		m->P.V = m->N.V;
+	else if (!model_from_frame(&m->P, &m->f, "", r.path))
 		eprintf("%s: frame 'params': no tensor 'Wxh'", r.path);
 	struct ts_tensor *t = ts_frame_find(&m->f, "vocab");
 	if (!t)

@@ -13,15 +13,19 @@
 #include <stdint.h>
 
 #include "rng.h"
+#include "net.h"
 #include "rnn.h"
 #include "ts.h"
 #include "vocab.h"
 
 /* A model read from a file for sampling or scoring: the first frame
- * "params" of the stream, kept in memory, with P pointing into it. */
+ * "params" of the stream, kept in memory, with P pointing into it, or, for
+ * a model of the family (fam set), N (then P has only V). */
 struct gen_model {
 	struct ts_frame f;
 	struct rnn_params P;
+	int fam;
+	struct net N;
 	struct vocab v;
 };
 
@@ -49,5 +53,13 @@ int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
  * the first of the next: it is the target there and the input here). */
 double gen_score(const struct rnn_params *P, real *h, const int32_t *x, size_t n,
 		 real *scratch);
+
+/* The same three for a model of the family (net.h): state holds each
+ * layer's states (net_state_reals), carried from call to call. */
+size_t gen_net_scratch_bytes(const struct net *N);
+int gen_next_net(const struct net *N, real *state, int x, real temperature, int argmax,
+		 struct rng *r, real *scratch);
+double gen_score_net(const struct net *N, real *state, const int32_t *x, size_t n,
+		     real *scratch);
 
 #endif

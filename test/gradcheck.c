@@ -16,6 +16,12 @@
  * worst pair; exits 1 with a message on the first failure, 2 if built in
  * float.
  *
+ * Then the model family (lib/net.h): for each cell (rnn, lstm, gru) and L
+ * = 1 and 3 layers, NET_TRIALS random models (V 3..8, each H 2..6, T 1..5,
+ * B 1..3), every parameter, every layer's h0 and (lstm) c0 from
+ * net_backward_ref against the same difference of net_forward_ref (with
+ * the floor NET_FLOOR, see there).
+ *
  * Legend: V vocab, H hidden, T steps, B batch. */
 #include <math.h>
 #include <stdio.h>
@@ -24,10 +30,16 @@
 
 #include "err.h"
 #include "rng.h"
+#include "net.h"
 #include "rnn.h"
 
-enum { TRIALS = 60 };
+enum { TRIALS = 60, NET_TRIALS = 6 };
 static const double EPS = 1e-3, TOL = 1e-6, FLOOR = 1e-12;
+/* Deep LSTMs have gradients of 1e-8 and less (the first layer's, through
+ * three layers of gates), where the differences' rounding, about 1e-16 |L|
+ * / EPS = 1e-13, is already 1e-5 of the value: below 1e-6 in |a| + |n| a
+ * pair is judged by its absolute error (under 1e-12). */
+static const double NET_FLOOR = 1e-6;
 
 static struct rng rng;
 static double worst;
@@ -137,6 +149,124 @@ static void trial(int k)
 	free(w.ps), free(w.loss), free(dh0), free(dh0r), free(scratch);
 }
 
+/* A window of the model family: parameters, states and activations. */
+struct nwindow {
+	struct net P, G;
+	int T, B;
+	int32_t *x, *y;
+	real *h0[NET_MAX_L], *c0[NET_MAX_L], *dh0[NET_MAX_L], *dc0[NET_MAX_L];
+	struct net_acts A;
+	real *ps, *loss;
+};
+
+static double nloss(struct nwindow *w)
+{
+	return net_forward_ref(&w->P, w->T, w->B, w->x, w->y, w->h0, w->c0, &w->A, w->ps,
+			       w->loss);
+}
+
+static double nnumeric(struct nwindow *w, real *p)
+{
+	real save = *p;
+	double l[4];
+	static const double at[4] = { 1, -1, 2, -2 };
+	for (int i = 0; i < 4; i++) {
+		*p = save + at[i] * EPS;
+		l[i] = nloss(w);
+	}
+	*p = save;
+	return (8 * (l[0] - l[1]) - (l[2] - l[3])) / (12 * EPS);
+}
+
+/* Check n analytic values g against the derivative at each of p. */
+static void ncompare(struct nwindow *w, const char *what, real *p, const real *g, size_t n,
+		     int k)
+{
+	for (size_t i = 0; i < n; i++) {
+		double a = g[i], d = nnumeric(w, &p[i]);
+		double den = fabs(a) + fabs(d);
+		double rel = fabs(a - d) / (den > NET_FLOOR ? den : NET_FLOOR);
+		if (rel > worst)
+			worst = rel;
+		if (!(rel < TOL)) {
+			fprintf(stderr, "gradcheck: %s L=%d trial %d (V=%d T=%d B=%d): %s[%zu] is "
+				"%.15g, finite difference %.15g: relative error %.3g >= %g\n",
+				net_cell_names[w->P.cell], w->P.L, k, w->P.V, w->T, w->B, what, i,
+				a, d, rel, TOL);
+			exit(1);
+		}
+	}
+}
+
+static real *rnd(size_t n, double scale)
+{
+	real *p = emalloc((n ? n : 1) * sizeof(real));
+	for (size_t i = 0; i < n; i++)
+		p[i] = (real)(scale * rng_normal(&rng));
+	return p;
+}
+
+static void net_trial(int cell, int L, int k)
+{
+	struct nwindow w;
+	int H[NET_MAX_L];
+	const int V = irand(3, 8);
+	for (int l = 0; l < L; l++)
+		H[l] = irand(2, 6);
+	w.T = irand(1, 5);
+	w.B = irand(1, 3);
+	const size_t np = net_nparams(cell, L, V, H), N = (size_t)w.T * w.B;
+	real *pa = rnd(np, 0.6), *ga = emalloc(np * sizeof(real));
+	net_bind(&w.P, pa, cell, L, V, H);
+	net_bind(&w.G, ga, cell, L, V, H);
+	w.x = emalloc(N * sizeof(int32_t));
+	w.y = emalloc(N * sizeof(int32_t));
+	for (size_t n = 0; n < N; n++)
+		w.x[n] = irand(0, V - 1), w.y[n] = irand(0, V - 1);
+	for (int l = 0; l < L; l++) {
+		size_t s[3], bh = (size_t)w.B * H[l];
+		net_acts_sizes(&w.P, l, N, s);
+		w.h0[l] = rnd(bh, 0.5), w.c0[l] = rnd(bh, 0.5);
+		w.dh0[l] = rnd(bh, 0), w.dc0[l] = rnd(bh, 0);
+		w.A.hs[l] = rnd(s[0], 0);
+		w.A.cs[l] = s[1] ? rnd(s[1], 0) : NULL;
+		w.A.gs[l] = s[2] ? rnd(s[2], 0) : NULL;
+	}
+	w.ps = rnd(N * V, 0), w.loss = rnd((size_t)w.B, 0);
+	void *scratch = emalloc(net_scratch_bytes(&w.P, w.T, w.B));
+	nloss(&w);
+	net_backward_ref(&w.G, w.dh0, w.dc0, &w.P, w.T, w.B, w.x, w.y, w.h0, w.c0, &w.A, w.ps,
+			 scratch);
+	ncompare(&w, "dparams", pa, ga, np, k);
+	for (int l = 0; l < L; l++) {
+		size_t bh = (size_t)w.B * H[l];
+		ncompare(&w, "dh0", w.h0[l], w.dh0[l], bh, k);
+		if (cell == NET_LSTM)
+			ncompare(&w, "dc0", w.c0[l], w.dc0[l], bh, k);
+	}
+	for (int l = 0; l < L; l++) {
+		free(w.h0[l]), free(w.c0[l]), free(w.dh0[l]), free(w.dc0[l]);
+		free(w.A.hs[l]), free(w.A.cs[l]), free(w.A.gs[l]);
+	}
+	free(pa), free(ga), free(w.x), free(w.y), free(w.ps), free(w.loss), free(scratch);
+}
+
+/* The model family: each cell at L = 1 and 3. */
+static void net_checks(void)
+{
+	static const int Ls[2] = { 1, 3 };
+	for (int cell = 0; cell < NET_NCELLS; cell++)
+		for (int j = 0; j < 2; j++) {
+			worst = 0;
+			for (int k = 0; k < NET_TRIALS; k++) {
+				rng_seed(&rng, (uint64_t)(1000 + 100 * cell + 10 * j + k));
+				net_trial(cell, Ls[j], k);
+			}
+			printf("gradcheck %s L=%d: %d trials, largest relative error %.3g (limit %g)\n",
+			       net_cell_names[cell], Ls[j], NET_TRIALS, worst, TOL);
+		}
+}
+
 int main(int argc, char *argv[])
 {
 	(void)argc;
@@ -157,5 +287,6 @@ int main(int argc, char *argv[])
 		printf("gradcheck %s: %d trials, largest relative error %.3g (limit %g)\n",
 		       isa, TRIALS, worst, TOL);
 	}
+	net_checks();
 	return 0;
 }

@@ -11,6 +11,15 @@ load test_helper
 	[[ "$output" == *"gradcheck base: 60 trials, largest relative error "* ]]
 }
 
+@test "gradcheck: every cell (rnn, lstm, gru) at 1 and 3 layers, parameters and states" {
+	run -0 "$DTESTBIN/gradcheck"
+	for c in rnn lstm gru; do
+		for l in 1 3; do
+			[[ "$output" == *"gradcheck $c L=$l: 6 trials, largest relative error "* ]]
+		done
+	done
+}
+
 @test "kernels: optimised against reference, build under test" {
 	run -0 "$TESTBIN/kernels"
 	# The portable version runs on every CPU, so it was checked.

@@ -19,7 +19,7 @@ stored_sha() {
 
 @test "rnn-init --help prints the usage on stdout and exits 0" {
 	run -0 --separate-stderr rnn-init --help
-	[ "${lines[0]}" = "usage: rnn-init [-H hidden] [-s seed] [VOCAB]" ]
+	[ "${lines[0]}" = "usage: rnn-init [-C cell] [-L layers] [-H hidden[,hidden...]] [-s seed] [VOCAB]" ]
 	[ -z "$stderr" ]
 }
 
@@ -97,9 +97,9 @@ stored_sha() {
 
 @test "rnn-init: an unknown option or two operands is a usage error" {
 	run -2 --separate-stderr rnn-init -x "$D/vocab.t"
-	[ "${stderr_lines[-1]}" = "usage: rnn-init [-H hidden] [-s seed] [VOCAB]" ]
+	[ "${stderr_lines[-1]}" = "usage: rnn-init [-C cell] [-L layers] [-H hidden[,hidden...]] [-s seed] [VOCAB]" ]
 	run -2 --separate-stderr rnn-init "$D/vocab.t" "$D/vocab.t"
-	[ "$stderr" = "usage: rnn-init [-H hidden] [-s seed] [VOCAB]" ]
+	[ "$stderr" = "usage: rnn-init [-C cell] [-L layers] [-H hidden[,hidden...]] [-s seed] [VOCAB]" ]
 	[ -z "$output" ]
 }
 
@@ -125,4 +125,51 @@ stored_sha() {
 @test "rnn-init: a closed stdout is an error" {
 	run -1 --separate-stderr bash -c "rnn-init '$D/vocab.t' >&-"
 	[ "$stderr" = "rnn-init: <stdout>: write error: Bad file descriptor" ]
+}
+
+@test "rnn-init -C rnn -L 1 is the default model, byte for byte (no arch record)" {
+	rnn-init -H 4 -s 1 "$D/vocab.t" > "$D/a.t"
+	rnn-init -C rnn -L 1 -H 4 -s 1 "$D/vocab.t" | cmp - "$D/a.t"
+}
+
+@test "rnn-init -C lstm -L 2 -H 3,2: arch, per-layer tensors, forget-gate bias 1" {
+	rnn-init -C lstm -L 2 -H 3,2 -s 2 "$D/vocab.t" > "$D/m.t"
+	run -0 bash -c "tensordump -a '$D/m.t' | grep '^\(frame\|tensor\)'"
+	[ "${lines[0]}" = "frame params 10" ]
+	[ "${lines[2]}" = "tensor arch i32 [3]" ]
+	[ "${lines[3]}" = "tensor Wx.0 f32 [12 6]" ]
+	[ "${lines[4]}" = "tensor Wh.0 f32 [12 3]" ]
+	[ "${lines[5]}" = "tensor b.0 f32 [12]" ]
+	[ "${lines[6]}" = "tensor Wx.1 f32 [8 3]" ]
+	[ "${lines[7]}" = "tensor Wh.1 f32 [8 2]" ]
+	[ "${lines[8]}" = "tensor b.1 f32 [8]" ]
+	[ "${lines[9]}" = "tensor Why f32 [6 2]" ]
+	[ "${lines[10]}" = "tensor by f32 [6]" ]
+	[ "$(tensordump -a "$D/m.t" | mdl_pick arch | sed -n 2p | tr -s ' ' | sed 's/^ //')" = "1 3 2" ]
+	# b: gates i f o g, H each: only the forget block is 1.
+	[ "$(tensordump -a "$D/m.t" | mdl_pick b.0 b.1 | grep -v '^tensor' | xargs)" = "0 0 0 1 1 1 0 0 0 0 0 0 0 0 1 1 0 0 0 0" ]
+}
+
+@test "rnn-init: one -H size for all layers; -L from the sizes; gru has 3 gate blocks" {
+	rnn-init -C gru -L 3 -H 4 "$D/vocab.t" > "$D/a.t"
+	rnn-init -C gru -H 4,4,4 "$D/vocab.t" | cmp - "$D/a.t"
+	run -0 bash -c "tensordump '$D/a.t' | grep '^tensor [Wb]'"
+	[ "${lines[0]}" = "tensor Wx.0 f32 [12 6]" ]
+	[ "${lines[6]}" = "tensor Wx.2 f32 [12 4]" ]
+	[ "${lines[8]}" = "tensor b.2 f32 [12]" ]
+	rnn-init -C rnn -L 2 -H 4 "$D/vocab.t" | tensordump | grep -q '^tensor Wh.1 f32 \[4 4\]'
+}
+
+@test "rnn-init: a bad cell, layer count or list of sizes is a usage error" {
+	run -2 --separate-stderr rnn-init -C lstn "$D/vocab.t"
+	[ "$stderr" = "rnn-init: -C: unknown cell 'lstn' (rnn, lstm or gru)" ]
+	[ -z "$output" ]
+	run -2 --separate-stderr rnn-init -L 17 "$D/vocab.t"
+	[ "$stderr" = "rnn-init: -L: 17 is out of range [1, 16]" ]
+	run -2 --separate-stderr rnn-init -L 3 -H 4,5 "$D/vocab.t"
+	[ "$stderr" = "rnn-init: -H: 2 sizes for 3 layers" ]
+	run -2 --separate-stderr rnn-init -H 4,,5 "$D/vocab.t"
+	[ "$stderr" = "rnn-init: -H: not an integer: ''" ]
+	run -2 --separate-stderr rnn-init -H 4,0 "$D/vocab.t"
+	[ "$stderr" = "rnn-init: -H: 0 is out of range [1, 16384]" ]
 }
