@@ -154,14 +154,8 @@ def step_back(cell, ly, cache, xin, hp, dh, dc):
     return dhp, dcp, dxin
 
 
-def run(t):
-    cell, layers, Why, by, V = model(t)
-    (T, B), x = t["x"][0], [int(v) for v in t["x"][1]]
-    y = [int(v) for v in t["y"][1]]
-    L = len(layers)
-    h0 = [mat(t["h0.%d" % l][1], B, layers[l]["H"]) for l in range(L)]
-    c0 = [mat(t["c0.%d" % l][1], B, layers[l]["H"]) if cell == 1 else None for l in range(L)]
-    # forward: hs[l][t][b], caches[l][t][b]
+def forward(cell, layers, x, T, B, h0, c0):
+    """Every layer's states and caches over the window: hs[l][t][b] ..."""
     hs, cs, caches = [], [], []
     for l, ly in enumerate(layers):
         hs.append([[None] * B for _ in range(T)])
@@ -173,14 +167,19 @@ def run(t):
                 cp = (cs[l][s - 1][b] if s else c0[l][b]) if cell == 1 else None
                 xin = x[s * B + b] if l == 0 else hs[l - 1][s][b]
                 hs[l][s][b], cs[l][s][b], caches[l][s][b] = step(cell, ly, xin, hp, cp)
-    Htop = layers[-1]["H"]
-    dWhy = [[0.0] * Htop for _ in range(V)]
+    return hs, caches
+
+
+def output(top, Why, by, V, y, T, B):
+    """Loss (B), dWhy, dby and the gradient of each top state dtop[t][b]."""
+    H = len(Why[0])
+    dWhy = [[0.0] * H for _ in range(V)]
     dby = [0.0] * V
     loss = [0.0] * B
     dtop = [[None] * B for _ in range(T)]
     for s in range(T):
         for b in range(B):
-            h = hs[-1][s][b]
+            h = top[s][b]
             z = [by[v] + sum(w * e for w, e in zip(Why[v], h)) for v in range(V)]
             m = max(z)
             e = [math.exp(q - m) for q in z]
@@ -190,37 +189,53 @@ def run(t):
             loss[b] -= math.log(p[tgt])
             dl = [p[v] / B for v in range(V)]
             dl[tgt] -= 1.0 / B
-            dtop[s][b] = [sum(Why[v][k] * dl[v] for v in range(V)) for k in range(Htop)]
+            dtop[s][b] = [sum(Why[v][k] * dl[v] for v in range(V)) for k in range(H)]
             for v in range(V):
                 dby[v] += dl[v]
-                for k in range(Htop):
+                for k in range(H):
                     dWhy[v][k] += dl[v] * h[k]
+    return loss, dWhy, dby, dtop
+
+
+def layer_back(cell, ly, l, hs, caches, x, h0, dH, T, B, grads):
+    """Backward through layer l; returns the gradient of its inputs dIn[t][b]."""
+    H, G = ly["H"], GATES[cell]
+    ly["grad"] = {"Wx": [[0.0] * ly["I"] for _ in range(G * H)],
+                  "Wh": [[0.0] * H for _ in range(G * H)], "b": [0.0] * (G * H)}
+    dnext = [[0.0] * H for _ in range(B)]
+    dcnext = [[0.0] * H for _ in range(B)]
+    dIn = [[None] * B for _ in range(T)]
+    for s in range(T - 1, -1, -1):
+        for b in range(B):
+            hp = hs[l][s - 1][b] if s else h0[l][b]
+            xin = x[s * B + b] if l == 0 else hs[l - 1][s][b]
+            dh = [dH[s][b][k] + dnext[b][k] for k in range(H)]
+            dnext[b], dcp, dIn[s][b] = step_back(cell, ly, caches[l][s][b], xin, hp,
+                                                 dh, dcnext[b])
+            if dcp is not None:
+                dcnext[b] = dcp
+    grads["dWx.%d" % l] = ly["grad"]["Wx"]
+    grads["dWh.%d" % l] = ly["grad"]["Wh"]
+    grads["db.%d" % l] = ly["grad"]["b"]
+    grads["dh0.%d" % l] = dnext
+    if cell == 1:
+        grads["dc0.%d" % l] = dcnext
+    return dIn
+
+
+def run(t):
+    """The loss and every gradient of the window frame t, by name."""
+    cell, layers, Why, by, V = model(t)
+    (T, B), x = t["x"][0], [int(v) for v in t["x"][1]]
+    y = [int(v) for v in t["y"][1]]
+    L = len(layers)
+    h0 = [mat(t["h0.%d" % l][1], B, layers[l]["H"]) for l in range(L)]
+    c0 = [mat(t["c0.%d" % l][1], B, layers[l]["H"]) if cell == 1 else None for l in range(L)]
+    hs, caches = forward(cell, layers, x, T, B, h0, c0)
+    loss, dWhy, dby, dH = output(hs[-1], Why, by, V, y, T, B)
     grads = {"dWhy": dWhy, "dby": dby, "loss": loss}
-    dH = dtop
     for l in range(L - 1, -1, -1):
-        ly = layers[l]
-        H, G = ly["H"], GATES[cell]
-        ly["grad"] = {"Wx": [[0.0] * ly["I"] for _ in range(G * H)],
-                      "Wh": [[0.0] * H for _ in range(G * H)], "b": [0.0] * (G * H)}
-        dnext = [[0.0] * H for _ in range(B)]
-        dcnext = [[0.0] * H for _ in range(B)]
-        dIn = [[None] * B for _ in range(T)]
-        for s in range(T - 1, -1, -1):
-            for b in range(B):
-                hp = hs[l][s - 1][b] if s else h0[l][b]
-                xin = x[s * B + b] if l == 0 else hs[l - 1][s][b]
-                dh = [dH[s][b][k] + dnext[b][k] for k in range(H)]
-                dnext[b], dcp, dIn[s][b] = step_back(cell, ly, caches[l][s][b], xin, hp,
-                                                     dh, dcnext[b])
-                if dcp is not None:
-                    dcnext[b] = dcp
-        grads["dWx.%d" % l] = ly["grad"]["Wx"]
-        grads["dWh.%d" % l] = ly["grad"]["Wh"]
-        grads["db.%d" % l] = ly["grad"]["b"]
-        grads["dh0.%d" % l] = dnext
-        if cell == 1:
-            grads["dc0.%d" % l] = dcnext
-        dH = dIn
+        dH = layer_back(cell, layers[l], l, hs, caches, x, h0, dH, T, B, grads)
     return grads
 
 
