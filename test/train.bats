@@ -215,58 +215,51 @@ EOF
 }
 
 # Start train $@ in the background with SIGINT and SIGTERM at their
-# defaults (an asynchronous command of a script ignores SIGINT); its pid in
-# $pid. Wait until its loss log has a line.
+# defaults (an asynchronous command of a script ignores SIGINT), through
+# $LAUNCH if set (setsid: a process group of its own); its pid in $pid.
+# Wait until its loss log has a line.
 start_train() {
-	perl -e '$SIG{INT} = "DEFAULT"; $SIG{TERM} = "DEFAULT"; exec @ARGV' \
+	${LAUNCH:-} perl -e '$SIG{INT} = "DEFAULT"; $SIG{TERM} = "DEFAULT"; exec @ARGV' \
 		"$TRAIN" "$@" 2> "$BATS_TEST_TMPDIR/err" &
 	pid=$!
 	while [ ! -s "$2/loss.log" ]; do sleep 0.05; done
 }
 
+# Send signal $1 to $2 (a pid, or -PGID) while the run in $3 trains, and
+# check that it stopped at once with a checkpoint of its last step, nothing
+# else left in the directory, and that it goes on from there.
+stop_and_check() {
+	local s=$1 target=$2 d=$3 want
+	sleep 0.3
+	kill -s "$s" -- "$target"
+	status=0
+	wait "$pid" || status=$?
+	[ "$s" = TERM ] && want=143 || want=130
+	[ "$status" -eq "$want" ]
+	grep -q "^train: stopped by SIG$s; the model and state after the last finished step are in $d/ckpt.t (resume with -r)\$" "$BATS_TEST_TMPDIR/err"
+	k=$(scalar "$d/ckpt.t" iter)
+	[ "$k" -ge 1 ]
+	[ "$(wc -l < "$d/loss.log")" -eq "$k" ]
+	[ "$(tail -n 1 "$d/loss.log" | cut -d ' ' -f 1)" -eq "$k" ]
+	[ -z "$(ls "$d" | grep -v -x -e corpus.t -e vocab.t -e init.t -e ckpt.t -e loss.log -e val.log -e best.t)" ]
+	run -0 "$TRAIN" -d "$d" -r -n $((k + 10)) -S 0
+}
+
 @test "train: SIGTERM and SIGINT stop the run at once with a checkpoint of the last step" {
-	local s want
+	local s
 	for s in TERM INT; do
-		d="$BATS_TEST_TMPDIR/$s"
-		start_train -d "$d" -c "$C" -H 8 -n 0 -k 100000000 -S 0
-		sleep 0.3
-		kill -s "$s" "$pid"
-		status=0
-		wait "$pid" || status=$?
-		[ "$s" = TERM ] && want=143 || want=130
-		[ "$status" -eq "$want" ]
-		grep -q "^train: stopped by SIG$s; the model and state after the last finished step are in $d/ckpt.t (resume with -r)\$" "$BATS_TEST_TMPDIR/err"
-		k=$(scalar "$d/ckpt.t" iter)
-		[ "$k" -ge 1 ]
-		[ "$(wc -l < "$d/loss.log")" -eq "$k" ]
-		[ "$(tail -n 1 "$d/loss.log" | cut -d ' ' -f 1)" -eq "$k" ]
-		[ -z "$(ls "$d" | grep -v -x -e corpus.t -e vocab.t -e init.t -e ckpt.t -e loss.log -e val.log -e best.t)" ]
-		# And the run goes on from there.
-		run -0 "$TRAIN" -d "$d" -r -n $((k + 10)) -S 0
+		start_train -d "$BATS_TEST_TMPDIR/$s" -c "$C" -H 8 -n 0 -k 100000000 -S 0
+		stop_and_check "$s" "$pid" "$BATS_TEST_TMPDIR/$s"
 	done
 }
 
 @test "train: SIGTERM or SIGINT to the whole process group also stops it with a checkpoint" {
 	command -v setsid > /dev/null || skip "no setsid"
-	local s want
+	local s
 	for s in TERM INT; do
-		d="$BATS_TEST_TMPDIR/g$s"
 		# A group of its own, as a supervisor or a terminal gives a job.
-		setsid perl -e '$SIG{INT} = "DEFAULT"; $SIG{TERM} = "DEFAULT"; exec @ARGV' \
-			"$TRAIN" -d "$d" -c "$C" -H 8 -n 0 -k 100000000 -S 0 2> "$BATS_TEST_TMPDIR/err" &
-		pid=$!
-		while [ ! -s "$d/loss.log" ]; do sleep 0.05; done
-		sleep 0.3
-		kill -s "$s" -- "-$pid"
-		status=0
-		wait "$pid" || status=$?
-		[ "$s" = TERM ] && want=143 || want=130
-		[ "$status" -eq "$want" ]
-		grep -q "^train: stopped by SIG$s; " "$BATS_TEST_TMPDIR/err"
-		k=$(scalar "$d/ckpt.t" iter)
-		[ "$k" -ge 1 ]
-		[ "$(tail -n 1 "$d/loss.log" | cut -d ' ' -f 1)" -eq "$k" ]
-		[ ! -e "$d/ws.t" ] && [ ! -e "$d/lock" ]
+		LAUNCH=setsid start_train -d "$BATS_TEST_TMPDIR/g$s" -c "$C" -H 8 -n 0 -k 100000000 -S 0
+		stop_and_check "$s" "-$pid" "$BATS_TEST_TMPDIR/g$s"
 	done
 }
 
