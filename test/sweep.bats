@@ -116,6 +116,9 @@ runs_in_order() {
 	mkdir -p "$FAKESSH_ROOT"
 	run -0 --separate-stderr "$SWEEP" -c "$C" -d "$D" -e "$TOP/test/fakessh" \
 		-S 1/h1 -S 1/h2 -g '-H 50 100 200 400' -- -n 20
+	# Shown only when an assertion below fails.
+	printf 'stdout:\n%s\nstderr:\n%s\n' "$output" "$stderr"
+	ls -lR "$D" "$FAKESSH_ROOT"
 	[ "$(printf '%s\n' "$output" | runs_in_order)" = "H400 H200 H100 H50 " ]
 	for r in H50 H100 H200 H400; do
 		# Trained in a host's directory, on the corpus sent there, and
