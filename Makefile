@@ -44,7 +44,7 @@ LIBOBJS = $(O)/err.o $(O)/arg.o $(O)/afile.o $(O)/fdio.o \
           $(O)/tstext.o $(O)/tstext_read.o $(O)/npy.o $(O)/npy_read.o $(O)/pgm.o \
           $(O)/utf8.o $(O)/textio.o $(O)/vocab.o \
           $(O)/rng.o $(O)/rnn.o $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o \
-          $(O)/pool.o $(O)/net.o $(O)/netmodel.o $(O)/netstage.o $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/ckpt.o $(O)/optim.o $(O)/optim_stage.o $(O)/runlog.o $(O)/gen.o $(O)/corpus.o
+          $(O)/pool.o $(O)/net.o $(O)/netmodel.o $(O)/netstage.o $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/params.o $(O)/ckpt.o $(O)/optim.o $(O)/optim_stage.o $(O)/runlog.o $(O)/gen.o $(O)/corpus.o
 
 BINS = $(PROGS:%=$(B)/%)
 

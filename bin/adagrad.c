@@ -9,7 +9,9 @@
  * starts at zero and lasts as long as the program. With -w everything lives
  * in the workspace, updated in place, and the frame goes out as "step" with
  * nothing consumed; then the workspace's step count goes up by one, which
- * lets rnn-fwd -w start the next window. See formats/model.md.
+ * lets rnn-fwd -w start the next window. A model of the family (arch, Wx.l,
+ * ...) goes through lib/optim's stage, which updates every parameter tensor
+ * whatever its name, with the same rule. See formats/model.md.
  *
  * Legend: V vocab, H hidden.
  *
@@ -154,19 +156,31 @@ static void step_inline(struct work *k, struct ws_src *src, const struct ts_fram
 	tsf_write_pass(w, WS_PARAMS, f, grads, out, inframe ? 0 : MODEL_NTENSORS);
 }
 
+/* Is the model for frame f one of the family (then lib/optim's stage
+ * updates it)? */
+static int family(struct ws_src *src, const struct ts_frame *f)
+{
+	if (!src->path)
+		return ts_frame_find(f, "arch") != NULL;
+	ws_src_map(src);
+	return src->prm.fam;
+}
+
 int main(int argc, char **argv)
 {
 	struct ws_src src = { 0 };
 	struct work k = { 0 };
+	struct optim_stage *fam = NULL;
 	int c;
 	real lr = (real)0.1;
+	double lr_arg = 0.1;
 
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	while ((c = getopt(argc, argv, "l:R:G:w:")) != -1) {
 		if (c == 'l')
-			lr = (real)estrtod(optarg, 0, 1e6, "-l");
+			lr = (real)(lr_arg = estrtod(optarg, 0, 1e6, "-l"));
 		else if (c == 'G')
 			gnorm = estrtod(optarg, 0, 1e30, "-G");
 		else if (c == 'R') {
@@ -186,7 +200,17 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		if (src.path)
+		if (family(&src, &f)) {
+			if (!fam) {
+				struct optim_hyper h;
+				optim_defaults(optim_find("adagrad"), &h);
+				h.lr = lr_arg;
+				h.gnorm = gnorm;
+				h.sched = sched;
+				fam = optim_stage_new(optim_find("adagrad"), &h);
+			}
+			optim_stage_frame(fam, &src, &f, r.path, &w);
+		} else if (src.path)
 			step_workspace(&k, &src, &f, lr, r.path, &w);
 		else
 			step_inline(&k, &src, &f, lr, r.path, &w);
@@ -196,5 +220,6 @@ int main(int argc, char **argv)
 	ts_wclose(&w);
 	ws_src_close(&src);
 	model_free(&k.own);
+	optim_stage_free(fam);
 	return 0;
 }

@@ -59,7 +59,7 @@ enum {
 };
 
 /* Options that a resumed run takes from its checkpoint unless given. */
-enum { GIVEN_T = 1, GIVEN_B = 2, GIVEN_V = 4, GIVEN_S = 8 };
+enum { GIVEN_T = 1, GIVEN_B = 2, GIVEN_V = 4, GIVEN_S = 8, GIVEN_D = 16 };
 
 struct opts {
 	int T, B;
@@ -75,6 +75,8 @@ struct opts {
 	unsigned given;		/* GIVEN_* */
 	struct ckpt_settings extra;	/* -x NAME=VALUE */
 	const char *optim;	/* -O: the optimiser whose state to keep (NULL: adagrad) */
+	double dropout;		/* -D: the rate rnn-fwd drops at (0: none) */
+	const char *dropout_arg;	/* as given, or the checkpoint's (NULL: none) */
 };
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM), or 0. */
@@ -85,7 +87,7 @@ static void usage(void)
 	fputs("usage: feed [-T steps] [-B batch] [-q ahead] [-n iters] [-k every] [-o ckpt]\n"
 	      "            [-L log] [-V vallog] [-b best] [-S every] [-N chars] [-v frac]\n"
 	      "            [-e every] [-E chars] [-p every] [-s seed] [-x name=value]\n"
-	      "            [-O optimiser]\n"
+	      "            [-O optimiser] [-D dropout]\n"
 	      "            (-i MODEL | -r CKPT) -w WORKSPACE CORPUS\n"
 	      "       feed -K [options] [-r CKPT]\n", stderr);
 	exit(EXIT_USAGE);
@@ -124,6 +126,8 @@ static void help(void)
 	     "  -O NAME       the optimiser stage (adagrad, rmsprop, adam) whose\n"
 	     "                state the workspace keeps (adagrad; with -r: the\n"
 	     "                checkpoint's)\n"
+	     "  -D P          the dropout rate rnn-fwd -D applies (recorded; room\n"
+	     "                for its masks in the workspace)\n"
 	     "  -K            only check the options (with -r, against the checkpoint)\n"
 	     "                and print the checkpoint's settings and iteration");
 	efshut_stdout();
@@ -136,14 +140,6 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int all_finite(const real *a, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite(a[i]))
-			return 0;
-	return 1;
-}
-
 /* A checkpoint of the last good iteration is on disk at -o (or none). */
 static int have_ckpt;
 
@@ -151,7 +147,7 @@ static int have_ckpt;
  * (and dies, leaving the last good checkpoint) if parameters went bad. */
 static void checkpoint(const char *path, const struct ts_map *ws, const struct ckpt_state *s)
 {
-	struct rnn_params P, M;
+	struct params P, M;
 	struct ckpt_state t = *s;
 	static struct ts_tensor xt[OPTIM_MAXSLOTS * OPTIM_MAXSTATE];
 	t.nx = 0;
@@ -159,9 +155,9 @@ static void checkpoint(const char *path, const struct ts_map *ws, const struct c
 		if (!strcmp(ws->t[i].frame, OPTIM_FRAME))
 			xt[t.nx++] = ws->t[i].t;
 	t.xt = xt;
-	model_from_map(&P, ws, WS_PARAMS, "");
-	model_from_map(&M, ws, WS_MEMORY, WS_MEM_PREFIX);
-	if (!all_finite(P.Wxh, rnn_nparams(P.V, P.H)))
+	params_from_map(&P, ws, WS_PARAMS);
+	params_like_map(&M, &P, ws, WS_MEMORY, WS_MEM_PREFIX);
+	if (!params_finite(&P))
 		eprintf("parameters are not finite after iteration %lld; stopped, %s",
 			s->iter, have_ckpt ? "the last good checkpoint is kept" :
 			"and no checkpoint was written");
@@ -224,20 +220,52 @@ static void resume_settings(struct opts *o, const struct ckpt_state *s)
 			uprintf("-x %s=%s: the checkpoint %s was made with %s=%s",
 				o->extra.name[i], o->extra.value[i], path, o->extra.name[i], v);
 	resume_optim(o, s);
+	v = ckpt_get(&s->set, "dropout");
+	if ((o->given & GIVEN_D) && strtod(v ? v : "0", NULL) != o->dropout)
+		uprintf("-D %s: the checkpoint %s was made with -D %s", o->dropout_arg, path,
+			v ? v : "0");
+	if (v) {
+		o->dropout = strtod(v, NULL);
+		o->dropout_arg = v;
+	}
+	if (!(o->dropout >= 0 && o->dropout < 1))
+		eprintf("%s: frame '%s': dropout %s out of range [0, 1)", path, CKPT_SETTINGS, v);
 	if (o->iters && o->iters <= s->iter)
 		uprintf("-n %lld: the checkpoint %s is at iteration %lld already", o->iters,
 			path, s->iter);
 }
 
+/* The model's sizes as settings: H (the hidden size; for a family model
+ * of layers of different sizes, all of them, "128,64"), and for a family
+ * model its cell and layers (L). */
+static void model_settings(struct ckpt_settings *set, const struct params *m)
+{
+	char v[CKPT_MAX_VALUE + 1];
+	if (!m->fam) {
+		snprintf(v, sizeof v, "%d", m->P.H);
+		ckpt_set(set, "H", v, "H");
+		return;
+	}
+	const struct net *N = &m->N;
+	int same = 1, at = 0;
+	for (int l = 1; l < N->L; l++)
+		same = same && N->l[l].H == N->l[0].H;
+	for (int l = 0; l < (same ? 1 : N->L); l++)
+		at += snprintf(v + at, sizeof v - (size_t)at, "%s%d", l ? "," : "", N->l[l].H);
+	ckpt_set(set, "H", v, "H");
+	ckpt_set(set, "cell", net_cell_names[N->cell], "cell");
+	snprintf(v, sizeof v, "%d", N->L);
+	ckpt_set(set, "L", v, "L");
+}
+
 /* The settings of this run into s->set: the checkpoint's (if resumed),
  * then those of -x, then feed's own. */
-static void record_settings(const struct opts *o, struct ckpt_state *s, int H)
+static void record_settings(const struct opts *o, struct ckpt_state *s, const struct params *m)
 {
 	char v[CKPT_MAX_VALUE + 1];
 	for (int i = 0; i < o->extra.n; i++)
 		ckpt_set(&s->set, o->extra.name[i], o->extra.value[i], "-x");
-	snprintf(v, sizeof v, "%d", H);
-	ckpt_set(&s->set, "H", v, "H");
+	model_settings(&s->set, m);
 	snprintf(v, sizeof v, "%d", o->T);
 	ckpt_set(&s->set, "T", v, "-T");
 	snprintf(v, sizeof v, "%d", o->B);
@@ -251,6 +279,11 @@ static void record_settings(const struct opts *o, struct ckpt_state *s, int H)
 	 * checkpoints stay as they were. */
 	if (o->optim && strcmp(o->optim, "adagrad"))
 		ckpt_set(&s->set, "optim", o->optim, "-O");
+	if (o->dropout_arg) {
+		/* Copied first: the argument may be the checkpoint's own value. */
+		snprintf(v, sizeof v, "%s", o->dropout_arg);
+		ckpt_set(&s->set, "dropout", v, "-D");
+	}
 }
 
 /* The run's state: a checkpoint's (-r), or a fresh one (-i). */
@@ -264,14 +297,15 @@ static void start_state(struct opts *o, const struct ckpt *c, struct ckpt_state 
 		have_ckpt = o->ckpt && strcmp(o->ckpt, o->resume) == 0;
 	} else {
 		memset(s, 0, sizeof *s);
-		s->h = ecalloc(emul((size_t)o->B, (size_t)c->P.H, "hidden state"), sizeof *s->h);
+		s->h = ecalloc(emul((size_t)o->B, params_state_reals(&c->P), "states"),
+			       sizeof *s->h);
 		rng_seed(&s->rng, o->seed);
 		s->smooth = -log(1.0 / c->P.V) * o->T;
 		s->T = o->T;
 		s->B = o->B;
 		s->val = s->best = -1;
 	}
-	record_settings(o, s, c->P.H);
+	record_settings(o, s, &c->P);
 }
 
 /* -K: the settings and iteration, one "name value" line each, on stdout. */
@@ -318,42 +352,43 @@ static void open_data(struct data *d, const struct opts *o, struct ckpt_state *s
 		d->nval = (uint64_t)o->val_max;
 }
 
-static void sample_text(const struct rnn_params *P, const struct vocab *v,
-			const real *h0, int x, long long n, struct rng *rng, long long iter)
+/* n characters after x to stderr, from the states of sequence 0 of the B
+ * in h. */
+static void sample_text(const struct params *m, const struct vocab *v, const real *h, int B,
+			int x, long long n, struct rng *rng, long long iter)
 {
-	real *h = emalloc(emul((size_t)P->H, sizeof *h, "sample"));
-	real *scratch = emalloc(gen_scratch_bytes(P->V, P->H));
-	memcpy(h, h0, (size_t)P->H * sizeof *h);
+	struct gen_seq g;
+	gen_seq_open(&g, m);
+	params_state_of(m, h, (size_t)B, 0, g.state);
 	fprintf(stderr, "---- sample after iteration %lld ----\n", iter);
 	for (long long i = 0; i < n; i++) {
 		unsigned char b[4];
-		x = gen_next(P, h, x, 1, 0, rng, scratch);
+		x = gen_seq_next(&g, x, 1, 0, rng);
 		fwrite(b, 1, (size_t)vocab_bytes(v, x, b), stderr);
 	}
 	fputs("\n----\n", stderr);
-	free(h);
-	free(scratch);
+	gen_seq_close(&g);
 }
-static double validate(const struct rnn_params *P, const struct corpus *c,
-		       uint64_t start, uint64_t n)
+
+static double validate(const struct params *m, const struct corpus *c, uint64_t start,
+		       uint64_t n)
 {
 	enum { CHUNK = 4096 };
 	struct corpus_cursor k;
+	struct gen_seq g;
 	cursor_init(&k, c, CURSOR_CAP);
-	real *h = ecalloc((size_t)P->H, sizeof *h);
-	real *scratch = emalloc(gen_scratch_bytes(P->V, P->H));
+	gen_seq_open(&g, m);
 	int32_t x[CHUNK + 1];
 	double nats = 0;
 	/* Chunks overlap by one character: the last target of one chunk is
 	 * the first input of the next. */
 	for (uint64_t i = 0; i + 1 < n; i += CHUNK) {
-		size_t m = n - i > CHUNK + 1 ? CHUNK + 1 : (size_t)(n - i);
-		cursor_read(&k, start + i, x, m);
-		nats += gen_score(P, h, x, m, scratch);
+		size_t len = n - i > CHUNK + 1 ? CHUNK + 1 : (size_t)(n - i);
+		cursor_read(&k, start + i, x, len);
+		nats += gen_seq_score(&g, x, len);
 	}
 	cursor_free(&k);
-	free(h);
-	free(scratch);
+	gen_seq_close(&g);
 	return nats / (double)(n - 1) / log(2.0);
 }
 
@@ -427,11 +462,12 @@ struct loop {
 	size_t back_bytes;	/* the largest step frame back so far */
 	int out_flags;		/* stdout's file status flags at the start */
 	/* The window being cut. */
-	int T, B, H;
+	int T, B;
+	const struct params *m;	/* the model, for its states' names and shapes */
 	uint64_t L;		/* characters in each sequence's slice */
 	struct corpus_cursor *cur;	/* (B) */
 	int32_t *x, *y, *run;	/* (T,B), (T,B), (T+1) */
-	real *zeros;		/* (B,H) */
+	real *zeros;		/* B sequences' states, zeros */
 };
 
 /* stdout is full: wait until rnn-fwd takes more, but not for ever if the
@@ -496,24 +532,26 @@ static void loop_size(struct loop *lp)
 
 /* Cut window lp->sent by min-char-rnn's schedule and send it: a window that
  * would reach the end of the slice sends the position back to the start
- * and the hidden state to zeros. Only then, and for the first window, does
- * the frame carry h0: otherwise rnn-fwd starts from the last window's hT. */
+ * and the states to zeros. Only then, and for the first window, does the
+ * frame carry the states (h0, or h0.l and c0.l): otherwise rnn-fwd starts
+ * from where the last window ended. */
 static void send_window(struct loop *lp, struct ckpt_state *s)
 {
-	const real *h0 = lp->send_h0 ? s->h : NULL;
+	real *h0 = lp->send_h0 ? s->h : NULL;
 	if ((uint64_t)s->pos + (uint64_t)lp->T + 1 >= lp->L) {
 		s->pos = 0;
 		h0 = lp->zeros;
 	}
 	corpus_window(lp->cur, lp->B, lp->L, (uint64_t)s->pos, lp->T, lp->x, lp->y, lp->run);
 	const uint64_t xdims[2] = { (uint64_t)lp->T, (uint64_t)lp->B };
-	const uint64_t hdims[2] = { (uint64_t)lp->B, (uint64_t)lp->H };
+	struct ts_tensor st[PARAMS_MAX_STATES];
+	int ns = h0 ? params_states(lp->m, (size_t)lp->B, "h0", h0, st) : 0;
 	int64_t step = lp->sent;
-	ts_write_frame(&lp->out, WS_WINDOW, h0 ? 4 : 3);
+	ts_write_frame(&lp->out, WS_WINDOW, 3 + (uint32_t)ns);
 	ts_write_tensor(&lp->out, "x", TS_I32, 2, xdims, lp->x);
 	ts_write_tensor(&lp->out, "y", TS_I32, 2, xdims, lp->y);
-	if (h0)
-		ts_write_tensor(&lp->out, "h0", TS_REAL, 2, hdims, h0);
+	for (int i = 0; i < ns; i++)
+		ts_write_copy(&lp->out, &st[i]);
 	ts_write_tensor(&lp->out, WS_STEP, TS_I64, 0, NULL, &step);
 	lp->send_h0 = 0;
 	s->pos += lp->T;
@@ -521,8 +559,9 @@ static void send_window(struct loop *lp, struct ckpt_state *s)
 }
 
 /* Read the step that comes back for window s->iter and account for it: the
- * loss (which must be finite), the hidden state, the smoothed loss and the
- * log line. Returns the window's loss, the mean over the B sequences. */
+ * loss (which must be finite), the states (hT, or hT.l and cT.l), the
+ * smoothed loss and the log line. Returns the window's loss, the mean over
+ * the B sequences. */
 static double take_step(struct loop *lp, struct ckpt_state *s, struct logf *log)
 {
 	struct ts_frame f;
@@ -534,9 +573,12 @@ static double take_step(struct loop *lp, struct ckpt_state *s, struct logf *log)
 	if (step != s->iter)
 		eprintf("<stdin>: step %lld came back when %lld was expected",
 			(long long)step, s->iter);
-	const uint64_t ld[1] = { (uint64_t)lp->B }, hd[2] = { (uint64_t)lp->B, (uint64_t)lp->H };
+	const uint64_t ld[1] = { (uint64_t)lp->B };
 	const struct ts_tensor *tl = tsf_need_shaped(&f, "loss", TS_REAL, 1, ld, "<stdin>");
-	const struct ts_tensor *th = tsf_need_shaped(&f, "hT", TS_REAL, 2, hd, "<stdin>");
+	struct ts_tensor st[PARAMS_MAX_STATES], *in[PARAMS_MAX_STATES];
+	int ns = params_states(lp->m, (size_t)lp->B, "hT", s->h, st);
+	for (int i = 0; i < ns; i++)
+		in[i] = tsf_need_shaped(&f, st[i].name, TS_REAL, 2, st[i].dims, "<stdin>");
 	double loss = 0;
 	for (int b = 0; b < lp->B; b++)
 		loss += ((real *)tl->data)[b];
@@ -546,7 +588,8 @@ static double take_step(struct loop *lp, struct ckpt_state *s, struct logf *log)
 			isnan(loss) ? "NaN" : "infinite", s->iter + 1,
 			have_ckpt ? "the last good checkpoint is kept" :
 			"and no checkpoint was written");
-	memcpy(s->h, th->data, th->nbytes);
+	for (int i = 0; i < ns; i++)
+		memcpy(st[i].data, in[i]->data, in[i]->nbytes);
 	ts_frame_free(&f);
 
 	s->smooth = s->smooth * 0.999 + loss * 0.001;
@@ -563,7 +606,8 @@ static double take_step(struct loop *lp, struct ckpt_state *s, struct logf *log)
 /* -x NAME=VALUE into o->extra; feed's own settings cannot be given so. */
 static void extra_setting(struct opts *o, const char *arg)
 {
-	static const char *const own[] = { "H", "T", "B", "seed", "valfrac", "real", "optim" };
+	static const char *const own[] = { "H", "T", "B", "seed", "valfrac", "real", "optim",
+					   "cell", "L", "dropout" };
 	const char *eq = strchr(arg, '=');
 	char name[TS_MAX_NAME + 1];
 	if (!eq || eq == arg || (size_t)(eq - arg) > TS_MAX_NAME)
@@ -603,6 +647,8 @@ static void option(struct opts *o, int c, const char *arg)
 	case 'r': o->resume = arg; break;
 	case 'w': o->ws = arg; break;
 	case 'K': o->check = 1; break;
+	case 'D': o->dropout = estrtod(arg, 0, 0.99, "-D"); o->dropout_arg = arg;
+		  o->given |= GIVEN_D; break;
 	case 'O': if (!optim_find(arg))
 			  uprintf("-O: '%s' is not adagrad, rmsprop or adam", arg);
 		  o->optim = arg; break;
@@ -618,7 +664,7 @@ static void parse(struct opts *o, int argc, char **argv)
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	int c;
-	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:V:b:S:N:v:e:E:p:s:x:i:r:w:KO:")) != -1)
+	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:V:b:S:N:v:e:E:p:s:x:i:r:w:KO:D:")) != -1)
 		option(o, c, optarg);
 	if ((uint64_t)o->T * (uint64_t)o->B > (1u << 24))
 		uprintf("-T times -B is over 2^24 characters per window");
@@ -655,7 +701,7 @@ static void signals(void)
 struct run {
 	struct data d;
 	struct ts_map ws;
-	struct rnn_params P;	/* in the workspace */
+	struct params P;	/* in the workspace */
 	struct vocab vocab;
 	struct logf log, vlog;
 	struct loop lp;
@@ -713,7 +759,7 @@ static void measure(const struct opts *o, struct ckpt_state *s, struct run *r, i
 static void at_stop(const struct opts *o, struct ckpt_state *s, struct run *r)
 {
 	if (o->sample_every && s->iter % o->sample_every == 0)
-		sample_text(&r->P, &r->vocab, s->h, r->lp.y[(size_t)(o->T - 1) * o->B],
+		sample_text(&r->P, &r->vocab, s->h, o->B, r->lp.y[(size_t)(o->T - 1) * o->B],
 			    o->sample_len, &s->rng, s->iter);
 	if (r->d.nval > 1 && s->iter % o->val_every == 0)
 		measure(o, s, r, 1);
@@ -747,10 +793,10 @@ static void run_loop(const struct opts *o, struct ckpt_state *s, struct run *r)
 }
 
 /* Map the workspace, open the logs and the loop's ends. */
-static void open_run(const struct opts *o, const struct ckpt_state *s, struct run *r, int H)
+static void open_run(const struct opts *o, const struct ckpt_state *s, struct run *r)
 {
 	ts_map_open(&r->ws, o->ws, 0);
-	model_from_map(&r->P, &r->ws, WS_PARAMS, "");
+	params_from_map(&r->P, &r->ws, WS_PARAMS);
 	vocab_from_tensor(&r->vocab, ts_map_find(&r->ws, WS_PARAMS, WS_VOCAB), o->ws);
 	log_open(&r->log, o->log, s->iter, 0);
 	log_open(&r->vlog, o->vlog, s->iter, o->val_every);
@@ -758,11 +804,11 @@ static void open_run(const struct opts *o, const struct ckpt_state *s, struct ru
 	struct loop *lp = &r->lp;
 	size_t TB = (size_t)o->T * (size_t)o->B;
 	*lp = (struct loop){ .sent = s->iter, .ahead = 1, .ahead_max = o->ahead, .send_h0 = 1,
-			     .T = o->T, .B = o->B, .H = H, .L = r->d.L };
+			     .T = o->T, .B = o->B, .m = &r->P, .L = r->d.L };
 	lp->x = emalloc(TB * sizeof *lp->x);
 	lp->y = emalloc(TB * sizeof *lp->y);
 	lp->run = emalloc(((size_t)o->T + 1) * sizeof *lp->run);
-	lp->zeros = ecalloc((size_t)o->B * (size_t)H, sizeof *lp->zeros);
+	lp->zeros = ecalloc((size_t)o->B * params_state_reals(&r->P), sizeof *lp->zeros);
 	lp->cur = emalloc((size_t)o->B * sizeof *lp->cur);
 	for (int b = 0; b < o->B; b++)
 		cursor_init(&lp->cur[b], &r->d.corpus, CURSOR_CAP);
@@ -802,8 +848,10 @@ static void create_workspace(const struct opts *o, const struct ckpt *c,
 		optim_zero_state(opt, &c->params, &zeros);
 		x = &zeros;
 	}
-	ws_create_opt(o->ws, c->vocab, &c->P, &c->M, opt->nstate > 1 ? x : NULL, s->iter,
-		      o->T, o->B);
+	struct ts_tensor act[WS_MAX_ACTS];
+	int nact = ws_acts(&c->P, o->T, o->B, o->dropout > 0, act);
+	ws_create(o->ws, c->vocab, &c->P, &c->M, opt->nstate > 1 ? x : NULL, s->iter, act,
+		  nact);
 	if (!o->resume)
 		ts_frame_free(&zeros);
 }
@@ -825,12 +873,14 @@ int main(int argc, char **argv)
 	start_state(&o, &c, &s);
 	if (o.check)
 		print_settings(&s);
-	int H = c.P.H;
+	if (o.dropout > 0 && !c.P.fam)
+		uprintf("-D: dropout needs a model of the family (rnn-init -C or -L), and "
+			"%s is the default model", c.path);
 	open_data(&r.d, &o, &s, c.vocab, c.path);
 	create_workspace(&o, &c, &s);
 	ckpt_free(&c);
 
-	open_run(&o, &s, &r, H);
+	open_run(&o, &s, &r);
 	run_loop(&o, &s, &r);
 	close_run(&o, &r);
 	free(s.h);

@@ -134,15 +134,15 @@ static void backward(struct work *k, struct ws_src *src, const struct ts_frame *
 int main(int argc, char **argv)
 {
 	struct ws_src src = { 0 };
+	struct netstage ns = { .clip = 5 };
 	int c;
-	real clip = 5;
 
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	while ((c = getopt(argc, argv, "c:j:m:w:")) != -1) {
 		if (c == 'c')
-			clip = (real)estrtod(optarg, 0, 1e30, "-c");
+			ns.clip = (real)estrtod(optarg, 0, 1e30, "-c");
 		else if (c == 'j')
 			rnn_set_threads_arg(optarg);
 		else if (ws_src_opt(&src, c, optarg))
@@ -150,11 +150,6 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage();
-	/* A family model from -m is read whole (lib/netstage), not mapped. */
-	struct ts_frame mf;
-	int fam = src.path && !src.writable && netstage_model(&mf, src.path);
-	if (fam)
-		src.path = NULL;
 	ws_src_start(&src);
 
 	struct ts_reader r;
@@ -164,15 +159,14 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		if (!netstage_backward(&f, fam ? &mf : NULL, r.path, &w, clip))
-			backward(&k, &src, &f, clip, r.path, &w);
+		if (!netstage_backward(&ns, &src, &f, r.path, &w))
+			backward(&k, &src, &f, ns.clip, r.path, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
 	ws_src_close(&src);
-	if (fam)
-		ts_frame_free(&mf);
+	netstage_free(&ns);
 	if (!src.writable)
 		model_free(&k.G);
 	free(k.dh0);

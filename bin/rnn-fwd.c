@@ -25,16 +25,19 @@
 
 static void usage(void)
 {
-	fputs("usage: rnn-fwd [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n", stderr);
+	fputs("usage: rnn-fwd [-D P] [-s SEED] [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
 static void help(void)
 {
-	puts("usage: rnn-fwd [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n"
+	puts("usage: rnn-fwd [-D P] [-s SEED] [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n"
 	     "Forward pass over each window frame (x, y, h0) of FILE or stdin: writes\n"
 	     "a frame \"forward\" with the input tensors and hs, ps, loss, hT added.\n"
 	     "A frame without h0 starts from the previous frame's hT.\n"
+	     "  -D P          dropout at rate P between layers and before the output\n"
+	     "                layer (a model of the family only; 0: none)\n"
+	     "  -s SEED       the dropout masks' seed (0), with each frame's step\n"
 	     "  -j N          threads for the large products (1; or CHARNN_THREADS);\n"
 	     "                the same bytes whatever N\n"
 	     "  -m MODEL      parameters from this model file (frame \"params\")\n"
@@ -92,7 +95,8 @@ static void carry_on(struct work *k, const real *hT, size_t B, size_t H)
 	memcpy(k->carry, hT, B * H * sizeof *k->carry);
 }
 
-/* The forward pass of window frame f (read from r), written to w. */
+/* The forward pass of window frame f (read from r), written to w: the
+ * default model's. */
 static void forward(struct work *k, struct ws_src *src, const struct ts_frame *f,
 		    const struct ts_reader *r, struct ts_writer *w)
 {
@@ -141,14 +145,19 @@ static void forward(struct work *k, struct ws_src *src, const struct ts_frame *f
 int main(int argc, char **argv)
 {
 	struct ws_src src = { 0 };
+	struct netstage ns = { 0 };
 	int c;
 
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "j:m:w:")) != -1)
+	while ((c = getopt(argc, argv, "D:s:j:m:w:")) != -1)
 		if (c == 'j')
 			rnn_set_threads_arg(optarg);
+		else if (c == 'D')
+			ns.dropout = estrtod(optarg, 0, 0.99, "-D");
+		else if (c == 's')
+			ns.seed = (uint64_t)estrtonum(optarg, 0, 1LL << 62, "-s");
 		else if (ws_src_opt(&src, c, optarg))
 			usage();
 	if (argc - optind > 1)
@@ -157,11 +166,6 @@ int main(int argc, char **argv)
 	 * the data stage and mapped when the first frame shows it exists. The
 	 * forward pass writes to the workspace only the activations, when the
 	 * workspace has room for them. */
-	/* A family model from -m is read whole (lib/netstage), not mapped. */
-	struct ts_frame mf;
-	int fam = src.path && !src.writable && netstage_model(&mf, src.path);
-	if (fam)
-		src.path = NULL;
 	ws_src_start(&src);
 
 	struct ts_reader r;
@@ -171,15 +175,20 @@ int main(int argc, char **argv)
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		if (!netstage_forward(&f, fam ? &mf : NULL, r.path, &w))
-			forward(&k, &src, &f, &r, &w);
+		if (netstage_forward(&ns, &src, &f, &r, &w)) {
+			ts_frame_free(&f);
+			continue;
+		}
+		if (ns.dropout > 0)
+			eprintf("%s: frame '%s': -D: dropout needs a model of the family, and "
+				"this is the default model", r.path, f.name);
+		forward(&k, &src, &f, &r, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
 	ws_src_close(&src);
-	if (fam)
-		ts_frame_free(&mf);
+	netstage_free(&ns);
 	free(k.hs);
 	free(k.ps);
 	free(k.loss);

@@ -162,27 +162,24 @@ static void parse(struct opts *o, int argc, char *argv[])
 	o->model = argv[optind];
 }
 
-/* Bring h to the start of the text and return the first input: the prime
+/* Bring g to the start of the text and return the first input: the prime
  * fed in (and written) up to its last character, or one character drawn
  * with r (not written). */
-static int start(const struct gen_model *m, real *h, const char *prime, struct rng *r,
-		 real *scratch)
+static int start(const struct gen_model *m, struct gen_seq *g, const char *prime,
+		 struct rng *r)
 {
-	const struct rnn_params *P = &m->P;
+	const int V = m->m.V;
 	int x;
 	if (!prime || !*prime) {
-		x = (int)(rng_uniform(r) * P->V);
-		return x < P->V ? x : P->V - 1;	/* u * V may round up to V */
+		x = (int)(rng_uniform(r) * V);
+		return x < V ? x : V - 1;	/* u * V may round up to V */
 	}
 	int32_t *px = emalloc(strlen(prime) * sizeof *px);
 	size_t np = prime_indices(px, prime, &m->v);
 	for (size_t i = 0; i < np; i++)
 		emit(&m->v, px[i]);
 	for (size_t i = 0; i + 1 < np; i++)
-		if (m->fam)
-			net_step(&m->N, h, px[i], scratch, scratch + 2 * m->N.V);
-		else
-			rnn_step(P, h, px[i], scratch);
+		gen_seq_feed(g, px[i]);
 	x = px[np - 1];
 	free(px);
 	return x;
@@ -198,30 +195,21 @@ int main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_DFL);
 
 	struct gen_model m;
+	struct gen_seq g;
 	gen_load(&m, o.model);
-	if (m.fam)
-		netmodel_check_finite(&m.f, m.v.src);
-	else
-		model_check_finite(&m.P, m.v.src);
-	const struct rnn_params *P = &m.P;
-	size_t hn = m.fam ? net_state_reals(&m.N) : (size_t)P->H;
-	real *h = ecalloc(hn, sizeof *h);
-	real *scratch = emalloc(m.fam ? gen_net_scratch_bytes(&m.N)
-				      : gen_scratch_bytes(P->V, P->H));
+	gen_seq_open(&g, &m.m);
 	struct rng r;
 	rng_seed(&r, o.seed);
 	static char buf[1 << 16];
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
 	out.last = now();
 
-	int x = start(&m, h, o.prime, &r, scratch);
+	int x = start(&m, &g, o.prime, &r);
 	for (long long i = 0; i < o.n; i++) {
-		x = m.fam ? gen_next_net(&m.N, h, x, (real)o.temp, o.greedy, &r, scratch)
-			  : gen_next(P, h, x, (real)o.temp, o.greedy, &r, scratch);
+		x = gen_seq_next(&g, x, (real)o.temp, o.greedy, &r);
 		emit(&m.v, x);
 	}
-	free(h);
-	free(scratch);
+	gen_seq_close(&g);
 	gen_free(&m);
 	efshut_stdout();
 }

@@ -56,11 +56,8 @@ static void help(void)
  * number of predictions. Dies on a text of fewer than two characters. */
 static double score_text(const struct gen_model *m, const char *path, uint64_t *chars)
 {
-	const struct rnn_params *P = &m->P;
-	size_t hn = m->fam ? net_state_reals(&m->N) : (size_t)P->H;
-	real *h = ecalloc(hn, sizeof *h);
-	real *scratch = emalloc(m->fam ? gen_net_scratch_bytes(&m->N)
-				       : gen_scratch_bytes(P->V, P->H));
+	struct gen_seq g;
+	gen_seq_open(&g, &m->m);
 	/* x[0] is the last index of the previous block: the input that
 	 * predicts this block's first. */
 	static int32_t x[BLOCK + 1];
@@ -71,8 +68,7 @@ static double score_text(const struct gen_model *m, const char *path, uint64_t *
 	size_t n;
 	text_open(&tr, path, &m->v);
 	while ((n = text_read(&tr, x + have, BLOCK)) > 0) {
-		nats += m->fam ? gen_score_net(&m->N, h, x, have + n, scratch)
-			       : gen_score(P, h, x, have + n, scratch);
+		nats += gen_seq_score(&g, x, have + n);
 		x[0] = x[have + n - 1];
 		have = 1;
 		pos += n;
@@ -81,8 +77,7 @@ static double score_text(const struct gen_model *m, const char *path, uint64_t *
 		eprintf("%s: %s: nothing to predict", tr.r.path,
 			pos ? "only one character" : "no characters");
 	text_close(&tr);
-	free(h);
-	free(scratch);
+	gen_seq_close(&g);
 	*chars = pos - 1;
 	return nats;
 }
@@ -101,10 +96,6 @@ int main(int argc, char *argv[])
 		usage();
 	struct gen_model m;
 	gen_load(&m, argv[optind]);
-	if (m.fam)
-		netmodel_check_finite(&m.f, m.v.src);
-	else
-		model_check_finite(&m.P, m.v.src);
 	uint64_t chars;
 	double loss = score_text(&m, argv[optind + 1], &chars) / (double)chars;
 	/* %.17g: enough digits to give back the very double. */

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "err.h"
-#include "model.h"
 #include "optim.h"
 #include "tsframe.h"
 #include "workspace.h"
@@ -68,33 +67,36 @@ static void read_settings(struct ckpt_settings *set, const struct ts_frame *f,
 	}
 }
 
-void ckpt_write(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
-		const struct rnn_params *M, const struct ckpt_state *s)
+void ckpt_write(const char *path, const struct ts_tensor *vocab, const struct params *P,
+		const struct params *M, const struct ckpt_state *s)
 {
 	struct ts_writer w;
 	ts_wopen(&w, path);
-	ts_write_frame(&w, WS_PARAMS, 1 + MODEL_NTENSORS);
+	ts_write_frame(&w, WS_PARAMS, 1 + (uint32_t)params_ntensors(P, ""));
 	ts_write_copy(&w, vocab);
-	model_write(&w, P, "");
-	ts_write_frame(&w, WS_MEMORY, MODEL_NTENSORS);
-	model_write(&w, M, WS_MEM_PREFIX);
+	params_write(&w, P, "");
+	ts_write_frame(&w, WS_MEMORY, (uint32_t)params_ntensors(M, WS_MEM_PREFIX));
+	params_write(&w, M, WS_MEM_PREFIX);
 	if (s->nx > 0) {
 		ts_write_frame(&w, OPTIM_FRAME, (uint32_t)s->nx);
 		for (int i = 0; i < s->nx; i++)
 			ts_write_copy(&w, &s->xt[i]);
 	}
 
-	uint64_t hdims[2] = { (uint64_t)s->B, (uint64_t)P->H }, four = 4;
+	struct ts_tensor h[PARAMS_MAX_STATES];
+	int nh = params_states(P, (size_t)s->B, "h", s->h, h);
+	uint64_t four = 4;
 	int64_t rs[4], iv[5] = { s->iter, s->pos, s->ntrain, s->T, s->B };
 	memcpy(rs, s->rng.s, sizeof rs);
-	ts_write_frame(&w, CKPT_STATE, 10);
+	ts_write_frame(&w, CKPT_STATE, 9 + (uint32_t)nh);
 	ts_write_tensor(&w, "iter", TS_I64, 0, NULL, &iv[0]);
 	ts_write_tensor(&w, "pos", TS_I64, 0, NULL, &iv[1]);
 	ts_write_tensor(&w, "ntrain", TS_I64, 0, NULL, &iv[2]);
 	ts_write_tensor(&w, "T", TS_I64, 0, NULL, &iv[3]);
 	ts_write_tensor(&w, "B", TS_I64, 0, NULL, &iv[4]);
 	ts_write_tensor(&w, "smooth", TS_F64, 0, NULL, &s->smooth);
-	ts_write_tensor(&w, "h", TS_REAL, 2, hdims, s->h);
+	for (int i = 0; i < nh; i++)
+		ts_write_copy(&w, &h[i]);
 	ts_write_tensor(&w, "rng", TS_I64, 1, &four, rs);
 	ts_write_tensor(&w, "val", TS_F64, 0, NULL, &s->val);
 	ts_write_tensor(&w, "best", TS_F64, 0, NULL, &s->best);
@@ -129,16 +131,16 @@ void ckpt_read(struct ckpt *c, const char *path, int resume)
 	memset(c, 0, sizeof *c);
 	c->path = path;
 	load(c, path);
-	if (!c->params.t || !model_from_frame(&c->P, &c->params, "", path))
+	if (!c->params.t || !params_from_frame(&c->P, &c->params, path))
 		eprintf("%s: no \"%s\" frame with a model", path, WS_PARAMS);
 	c->vocab = tsf_need(&c->params, WS_VOCAB, path);
 	if (!resume) {
-		model_alloc(&c->M, c->P.V, c->P.H);
+		params_zeros(&c->M, &c->P);
 		return;
 	}
-	if (!c->mem.t || !model_like_frame(&c->M, &c->mem, WS_MEM_PREFIX, &c->P, path))
+	if (!c->mem.t ||
+	    !params_like_frame(&c->M, &c->P, &c->mem, WS_MEM_PREFIX, "Adagrad memory", path))
 		eprintf("%s: no \"%s\" frame: not a checkpoint", path, WS_MEMORY);
-	model_check_same(&c->P, &c->M, path, "Adagrad memory");
 	if (!c->state.t)
 		eprintf("%s: no \"%s\" frame: not a checkpoint", path, CKPT_STATE);
 	c->resumable = 1;
@@ -178,11 +180,20 @@ void ckpt_state(const struct ckpt *c, struct ckpt_state *s)
 	s->smooth = state_f64(c, "smooth", 0, 0);
 	s->val = state_f64(c, "val", 1, -1);
 	s->best = state_f64(c, "best", 1, -1);
-	const uint64_t hd[2] = { (uint64_t)s->B, (uint64_t)c->P.H }, four = 4;
-	const struct ts_tensor *h = tsf_need_shaped(st, "h", TS_REAL, 2, hd, c->path);
+	const uint64_t four = 4;
+	size_t B = (size_t)s->B;
+	/* Every state tensor found, with its shape, before the memory for
+	 * them is taken: a B that lies costs nothing. */
+	struct ts_tensor h[PARAMS_MAX_STATES];
+	const struct ts_tensor *in[PARAMS_MAX_STATES];
+	int nh = params_states(&c->P, B, "h", NULL, h);
+	for (int i = 0; i < nh; i++)
+		in[i] = tsf_need_shaped(st, h[i].name, TS_REAL, 2, h[i].dims, c->path);
+	s->h = emalloc(B * params_state_reals(&c->P) * sizeof(real));
+	params_states(&c->P, B, "h", s->h, h);
+	for (int i = 0; i < nh; i++)
+		memcpy(h[i].data, in[i]->data, in[i]->nbytes);
 	const struct ts_tensor *rs = tsf_need_shaped(st, "rng", TS_I64, 1, &four, c->path);
-	s->h = emalloc(h->nbytes);
-	memcpy(s->h, h->data, h->nbytes);
 	memcpy(s->rng.s, rs->data, sizeof s->rng.s);
 	if (!(s->rng.s[0] | s->rng.s[1] | s->rng.s[2] | s->rng.s[3]))
 		eprintf("%s: frame '%s': rng is all zeros, which xoshiro256** never leaves",
@@ -195,7 +206,7 @@ void ckpt_state(const struct ckpt *c, struct ckpt_state *s)
 void ckpt_free(struct ckpt *c)
 {
 	if (!c->resumable)
-		model_free(&c->M);
+		params_free(&c->M);
 	ts_frame_free(&c->params);
 	ts_frame_free(&c->mem);
 	ts_frame_free(&c->state);

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "params.h"
 #include "rng.h"
 #include "rnn.h"
 #include "ts.h"
@@ -41,7 +42,9 @@ struct ckpt_state {
 	double smooth;		/* smoothed loss */
 	double val;		/* the last scheduled held-out bpc (-1: none yet) */
 	double best;		/* the lowest of them (-1: none yet) */
-	real *h;		/* (B,H) hidden state carried into the next window */
+	real *h;		/* the states carried into the next window: B
+				 * sequences' (params_states "h": (B,H) for
+				 * the default model) */
 	struct rng rng;		/* the sampler's */
 	struct ckpt_settings set;
 	/* ckpt_write: the optimiser's state beyond its memory (lib/optim.h),
@@ -56,18 +59,19 @@ struct ckpt {
 	struct ts_frame params, mem, state, set;	/* .t NULL if absent */
 	struct ts_frame xstate;	/* frame "optim" (lib/optim.h), .t NULL if absent */
 	const struct ts_tensor *vocab;
-	struct rnn_params P, M;	/* M: zeros (allocated) when there is none */
+	struct params P, M;	/* M: zeros (params_zeros) when there is none */
 	int resumable;		/* it had memory and state */
 };
 
-/* Write a checkpoint to path atomically (fsynced): the model P with its
- * vocabulary tensor, memory M and state s (s->h of s->B x P->H). */
-void ckpt_write(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
-		const struct rnn_params *M, const struct ckpt_state *s);
-/* Read path: a model, or with resume a checkpoint, checked whole (every
- * tensor of params and adagrad; the state's tensors are there with their
- * dtypes and shapes, h of B x H for the B the state gives). Dies naming
- * path on any problem. */
+/* Write a checkpoint to path atomically (fsynced): the model P (either
+ * kind) with its vocabulary tensor, memory M and state s (s->h the states
+ * of s->B sequences). */
+void ckpt_write(const char *path, const struct ts_tensor *vocab, const struct params *P,
+		const struct params *M, const struct ckpt_state *s);
+/* Read path: a model (either kind), or with resume a checkpoint, checked
+ * whole (every tensor of params and adagrad; the state's tensors are there
+ * with their dtypes and shapes, the states of the B sequences the state
+ * gives). Dies naming path on any problem. */
 void ckpt_read(struct ckpt *c, const char *path, int resume);
 /* The state of a checkpoint read with resume, into s (s->h allocated):
  * every field is checked for dtype and shape, and T, B and iter for range;

@@ -3,6 +3,7 @@
  * Legend: V vocab, H hidden, W the window gen_score hands to rnn_forward. */
 #include "gen.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -110,19 +111,19 @@ void gen_load(struct gen_model *m, const char *path)
 			break;
 		ts_frame_free(&m->f);
 	}
-	memset(&m->P, 0, sizeof m->P);
-	m->fam = netmodel_from_frame(&m->N, &m->f, r.path);
-	if (m->fam)
-		m->P.V = m->N.V;
-	else if (!model_from_frame(&m->P, &m->f, "", r.path))
+	if (!params_from_frame(&m->m, &m->f, r.path))
 		eprintf("%s: frame 'params': no tensor 'Wxh'", r.path);
 	struct ts_tensor *t = ts_frame_find(&m->f, "vocab");
 	if (!t)
 		eprintf("%s: frame 'params': no tensor 'vocab'", r.path);
 	vocab_from_tensor(&m->v, t, r.path);
-	if (m->v.V != m->P.V)
+	if (m->v.V != m->m.V)
 		eprintf("%s: vocabulary of %d characters, but the parameters have V %d",
-			r.path, m->v.V, m->P.V);
+			r.path, m->v.V, m->m.V);
+	if (m->m.fam)
+		netmodel_check_finite(&m->f, m->v.src);
+	else
+		model_check_finite(&m->m.P, m->v.src);
 	ts_rclose(&r);
 }
 
@@ -130,4 +131,40 @@ void gen_free(struct gen_model *m)
 {
 	vocab_free(&m->v);
 	ts_frame_free(&m->f);
+}
+
+void gen_seq_open(struct gen_seq *g, const struct params *m)
+{
+	g->m = m;
+	g->state = ecalloc(params_state_reals(m), sizeof(real));
+	g->scratch = emalloc(m->fam ? gen_net_scratch_bytes(&m->N)
+				    : gen_scratch_bytes(m->V, m->P.H));
+}
+
+void gen_seq_close(struct gen_seq *g)
+{
+	free(g->state);
+	free(g->scratch);
+}
+
+int gen_seq_next(struct gen_seq *g, int x, real temperature, int argmax, struct rng *r)
+{
+	if (g->m->fam)
+		return gen_next_net(&g->m->N, g->state, x, temperature, argmax, r, g->scratch);
+	return gen_next(&g->m->P, g->state, x, temperature, argmax, r, g->scratch);
+}
+
+void gen_seq_feed(struct gen_seq *g, int x)
+{
+	if (g->m->fam)
+		net_step(&g->m->N, g->state, x, g->scratch, g->scratch + 2 * g->m->V);
+	else
+		rnn_step(&g->m->P, g->state, x, g->scratch);
+}
+
+double gen_seq_score(struct gen_seq *g, const int32_t *x, size_t n)
+{
+	if (g->m->fam)
+		return gen_score_net(&g->m->N, g->state, x, n, g->scratch);
+	return gen_score(&g->m->P, g->state, x, n, g->scratch);
 }

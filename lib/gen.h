@@ -12,27 +12,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rng.h"
 #include "net.h"
+#include "params.h"
+#include "rng.h"
 #include "rnn.h"
 #include "ts.h"
 #include "vocab.h"
 
 /* A model read from a file for sampling or scoring: the first frame
- * "params" of the stream, kept in memory, with P pointing into it, or, for
- * a model of the family (fam set), N (then P has only V). */
+ * "params" of the stream, kept in memory, with m (either kind of model,
+ * params.h) pointing into it. */
 struct gen_model {
 	struct ts_frame f;
-	struct rnn_params P;
-	int fam;
-	struct net N;
+	struct params m;
 	struct vocab v;
 };
 
 /* Read the model in the stream at path ("-": stdin): its first frame
- * "params", which must hold the five parameter tensors and a "vocab" of V
- * entries. Dies naming path if there is no such frame or it is not a
- * model. */
+ * "params", which must hold a model of either kind and a "vocab" of V
+ * entries, every parameter finite. Dies naming path if there is no such
+ * frame or it is not a model. */
 void gen_load(struct gen_model *m, const char *path);
 void gen_free(struct gen_model *m);
 
@@ -61,5 +60,21 @@ int gen_next_net(const struct net *N, real *state, int x, real temperature, int 
 		 struct rng *r, real *scratch);
 double gen_score_net(const struct net *N, real *state, const int32_t *x, size_t n,
 		     real *scratch);
+
+/* One sequence through a model of either kind: its states, zeros at
+ * first, and scratch, with the functions above chosen by kind. */
+struct gen_seq {
+	const struct params *m;
+	real *state;		/* params_state_reals */
+	real *scratch;
+};
+void gen_seq_open(struct gen_seq *g, const struct params *m);
+void gen_seq_close(struct gen_seq *g);
+/* gen_next for g: feed x, return the next index. */
+int gen_seq_next(struct gen_seq *g, int x, real temperature, int argmax, struct rng *r);
+/* Feed x alone (priming: nothing drawn). */
+void gen_seq_feed(struct gen_seq *g, int x);
+/* gen_score for g. */
+double gen_seq_score(struct gen_seq *g, const int32_t *x, size_t n);
 
 #endif

@@ -427,3 +427,22 @@ void net_step(const struct net *P, real *state, int x, real *logits, real *scrat
 	}
 	affine(logits, P->Why, P->by, in, 0, P->V, P->l[P->L - 1].H);
 }
+
+/* splitmix64's finaliser: a bijection of 64-bit words that mixes every
+ * input bit into every output bit. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void net_dropout_mask(real *mask, size_t n, double p, uint64_t seed, int l)
+{
+	const real keep = (real)(1.0 / (1.0 - p));
+	const uint64_t key = mix64(seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(l + 1));
+	for (size_t k = 0; k < n; k++) {
+		double u = (double)(mix64(key + 0x9e3779b97f4a7c15ULL * (k + 1)) >> 11) * 0x1p-53;
+		mask[k] = u < p ? 0 : keep;
+	}
+}

@@ -52,6 +52,10 @@ real *net_bind(struct net *N, real *base, int cell, int L, int V, const int *H);
  * rnn needs no gs or cs (NULL). */
 struct net_acts {
 	real *hs[NET_MAX_L], *cs[NET_MAX_L], *gs[NET_MAX_L];
+	/* Dropout: NULL, or (T,B,H) multipliers (0 or 1/(1-p)) of layer l's
+	 * output where it feeds the layer above (the output layer for the
+	 * top one); hs[l] keeps the states undropped. */
+	real *drop[NET_MAX_L];
 };
 /* Reals of acts layer l needs for T*B = n characters: (hs, cs, gs). */
 void net_acts_sizes(const struct net *P, int l, size_t n, size_t size[3]);
@@ -75,6 +79,12 @@ void net_backward_ref(struct net *G, real *const *dh0, real *const *dc0,
 		      const struct net *P, int T, int B, const int32_t *x,
 		      const int32_t *y, real *const *h0, real *const *c0,
 		      const struct net_acts *A, const real *ps, void *scratch);
+
+/* n dropout multipliers of layer l for rate p in [0, 1): 0 with
+ * probability p, else 1/(1-p), from a counter-based generator keyed by
+ * seed, l and the element's number (formats/model.md, DROPOUT), so the
+ * same bytes on every machine and nothing to keep between windows. */
+void net_dropout_mask(real *mask, size_t n, double p, uint64_t seed, int l);
 
 /* One step for one sequence, as sampling and scoring need it. state holds
  * each layer's h (H) and, for lstm, then its c (H), layer after layer:

@@ -1,7 +1,7 @@
 /* netstage.c: see netstage.h.
  *
- * Legend: V vocab, L layers, H a layer's hidden size, G its gates, T steps,
- * B batch, n = T*B. The kernels are net.c's reference ones. */
+ * Legend: V vocab, L layers, H a layer's hidden size, T steps, B batch,
+ * n = T*B characters. */
 #include "netstage.h"
 
 #include <stdio.h>
@@ -10,242 +10,279 @@
 
 #include "err.h"
 #include "model.h"
-#include "net.h"
 #include "netmodel.h"
 #include "tsframe.h"
 #include "tsmap.h"
 
-enum { MAXOUT = 9 * NET_MAX_L + 4 };
+enum { MAXOUT = WS_MAX_ACTS + PARAMS_MAX + 3 * PARAMS_MAX_STATES + 2 };
 
-/* One frame's model, window and states; carried: the states came from
- * the window before (rnn-fwd only). */
+/* One frame's model, window, states and activations. */
 struct job {
 	struct net P;
+	struct params m;	/* P, listed: names and shapes */
 	struct model_window win;
+	size_t T, B;
+	struct ts_tensor st[PARAMS_MAX_STATES];	/* h0.l, c0.l */
+	int nst;
 	real *h0[NET_MAX_L], *c0[NET_MAX_L];
+	struct ts_tensor act[WS_MAX_ACTS];	/* ws_acts, data bound */
+	int nact;
 	struct net_acts A;
-	size_t n, B;
-	int carried;
+	real *ps;
+	int carried;		/* the states came from the window before */
+	double dropout;		/* the rate of the masks in A.drop (0: none) */
 };
 
-
-/* Fill t as a real tensor of rank 1 to 3 (unused dims 0) over data. */
-static void tens(struct ts_tensor *t, const char *name, int l, int rank, size_t d0,
-		 size_t d1, size_t d2, void *data)
+/* p holding at least n bytes (cap tracks its size); contents not kept. */
+static void *reserve(void *p, size_t *cap, size_t n)
 {
-	memset(t, 0, sizeof *t);
-	if (l >= 0)
-		snprintf(t->name, sizeof t->name, "%s.%d", name, l);
-	else
-		snprintf(t->name, sizeof t->name, "%s", name);
-	t->dtype = TS_REAL;
-	t->rank = rank;
-	t->dims[0] = d0, t->dims[1] = d1, t->dims[2] = d2;
-	t->data = data;
+	if (n <= *cap)
+		return p;
+	free(p);
+	*cap = n;
+	return emalloc(n);
 }
 
-/* The real tensor name.l of f, of shape rank (d0,d1,d2). */
-static real *need(const struct ts_frame *f, const char *name, int l, int rank, size_t d0,
-		  size_t d1, size_t d2, const char *stream)
+/* ns->buf with room for n reals. */
+static real *buffer(struct netstage *ns, size_t n)
 {
-	struct ts_tensor t;
-	tens(&t, name, l, rank, d0, d1, d2, NULL);
-	return tsf_need_shaped(f, t.name, TS_REAL, rank, t.dims, stream)->data;
+	size_t bytes = ns->cap * sizeof(real);
+	ns->buf = reserve(ns->buf, &bytes, emul(n, sizeof(real), "window"));
+	ns->cap = bytes / sizeof(real);
+	return ns->buf;
 }
 
-/* rnn-fwd's last window's final states, for a next window without h0.l
- * (one stream per process, so one carry). */
-static struct {
-	int have, cell, L;
-	size_t B, H[NET_MAX_L];
-	real *h[NET_MAX_L], *c[NET_MAX_L];
-} carry;
+/* j->h0 and j->c0 from the state tensors j->st (h.l then, for lstm, c.l,
+ * layer by layer). */
+static void point_states(struct job *j)
+{
+	int k = 0;
+	for (int l = 0; l < j->P.L; l++) {
+		j->h0[l] = j->st[k++].data;
+		j->c0[l] = j->P.cell == NET_LSTM ? j->st[k++].data : NULL;
+	}
+}
+
+/* Does the last window's carry fit j (same cell, B and sizes)? */
+static int carry_fits(const struct netstage *ns, const struct job *j)
+{
+	int same = ns->carry.have && ns->carry.cell == j->P.cell && ns->carry.L == j->P.L &&
+		   ns->carry.B == j->B;
+	for (int l = 0; same && l < j->P.L; l++)
+		same = ns->carry.H[l] == (size_t)j->P.l[l].H;
+	return same;
+}
 
 /* The states of f: its own h0.l and c0.l, or, if it has no h0.0 and
- * may_carry is set, the last window's final ones (same cell, B and sizes). */
-static void states(struct job *j, const struct ts_frame *f, int may_carry, const char *stream)
+ * may_carry is set, the last window's final ones. */
+static void states(struct job *j, const struct netstage *ns, const struct ts_frame *f,
+		   int may_carry, const char *stream)
 {
 	j->carried = may_carry && !ts_frame_find(f, "h0.0");
-	int same = carry.have && carry.cell == j->P.cell && carry.L == j->P.L && carry.B == j->B;
-	for (int l = 0; same && l < j->P.L; l++)
-		same = carry.H[l] == (size_t)j->P.l[l].H;
-	if (j->carried && !same)
+	if (j->carried && !carry_fits(ns, j))
 		eprintf("%s: frame '%s': no tensor 'h0.0', and %s", stream, f->name,
-			carry.have ? "the window before it had other sizes"
-				   : "no window before it");
-	for (int l = 0; l < j->P.L; l++) {
-		size_t H = (size_t)j->P.l[l].H;
-		int lstm = j->P.cell == NET_LSTM;
-		if (j->carried) {
-			j->h0[l] = carry.h[l];
-			j->c0[l] = lstm ? carry.c[l] : NULL;
-			continue;
-		}
-		j->h0[l] = need(f, "h0", l, 2, j->B, H, 0, stream);
-		j->c0[l] = lstm ? need(f, "c0", l, 2, j->B, H, 0, stream) : NULL;
-	}
+			ns->carry.have ? "the window before it had other sizes"
+				       : "no window before it");
+	j->nst = params_states(&j->m, j->B, "h0", j->carried ? ns->carry.s : NULL, j->st);
+	for (int i = 0; !j->carried && i < j->nst; i++)
+		j->st[i].data = tsf_need_shaped(f, j->st[i].name, TS_REAL, 2, j->st[i].dims,
+						stream)->data;
+	point_states(j);
 }
 
-/* Keep the final states of j (hT.l, cT.l, in j->A) for the next window. */
-static void carry_on(const struct job *j)
+/* Read the model (inline or src's), window and states of f into j; 0 if
+ * the model is the default one. may_carry: as for states(). */
+static int job_start(struct job *j, const struct netstage *ns, struct ws_src *src,
+		     const struct ts_frame *f, int may_carry, const char *stream)
 {
-	const size_t T = (size_t)j->win.T;
-	for (int l = 0; l < j->P.L; l++) {
-		size_t H = (size_t)j->P.l[l].H, bh = j->B * H;
-		if (!carry.have || carry.B * carry.H[l] != bh || carry.L <= l) {
-			if (carry.have && carry.L > l)
-				free(carry.h[l]), free(carry.c[l]);
-			carry.h[l] = emalloc(bh * sizeof(real));
-			carry.c[l] = emalloc(bh * sizeof(real));
-		}
-		carry.H[l] = H;
-		memcpy(carry.h[l], j->A.hs[l] + (T - 1) * bh, bh * sizeof(real));
-		if (j->A.cs[l])
-			memcpy(carry.c[l], j->A.cs[l] + (T - 1) * bh, bh * sizeof(real));
-	}
-	for (int l = j->P.L; l < carry.L; l++)
-		free(carry.h[l]), free(carry.c[l]);
-	carry.have = 1;
-	carry.cell = j->P.cell;
-	carry.L = j->P.L;
-	carry.B = j->B;
-}
-
-int netstage_model(struct ts_frame *mf, const char *path)
-{
-	/* A look at the map first, so a default model (mapped by ws_src) is
-	 * not also read whole here. */
-	struct ts_map m;
-	ts_map_open(&m, path, 0);
-	int fam = ts_map_find(&m, "params", "arch") != NULL;
-	ts_map_close(&m);
-	if (!fam)
+	memset(j, 0, sizeof *j);
+	if (!ws_src_net(src, &j->P, f, stream))
 		return 0;
-	struct ts_reader r;
-	ts_ropen(&r, path);
-	if (!ts_read_frame(&r, mf))
-		eprintf("%s: no frame in the file", r.path);
-	struct net P;
-	if (netmodel_from_frame(&P, mf, r.path)) {
-		ts_rclose(&r);
-		return 1;
-	}
-	ts_rclose(&r);
-	ts_frame_free(mf);
-	return 0;
-}
-
-/* Read the model (of mf, or else of f), window and states of f into j; 0
- * if there is no family model. may_carry: as for states(). */
-static int job_start(struct job *j, const struct ts_frame *f, const struct ts_frame *mf,
-		     int may_carry, const char *stream)
-{
-	if (mf && (ts_frame_find(f, "arch") || ts_frame_find(f, "Wxh")))
-		eprintf("%s: frame '%s' carries parameters, but they come from -m", stream,
-			f->name);
-	if (mf)
-		netmodel_from_frame(&j->P, mf, "-m");	/* checked by netstage_model */
-	else if (!netmodel_from_frame(&j->P, f, stream))
-		return 0;
+	params_of_net(&j->m, &j->P);
 	int Hmax = 1;
 	for (int l = 0; l < j->P.L; l++)
 		Hmax = j->P.l[l].H > Hmax ? j->P.l[l].H : Hmax;
-	/* model_window's checks and bounds, for the largest layer (the family
-	 * has no "h0"; its states are checked below). */
+	/* model_window's checks and bounds, for the largest activation row
+	 * (the family has no "h0"; its states are checked below). */
 	struct rnn_params like = { .V = j->P.V, .H = 4 * Hmax };
 	model_window(&j->win, f, &like, stream);
+	j->T = (size_t)j->win.T;
 	j->B = (size_t)j->win.B;
-	j->n = (size_t)j->win.T * j->B;
-	states(j, f, may_carry, stream);
+	states(j, ns, f, may_carry, stream);
 	return 1;
 }
 
-int netstage_forward(const struct ts_frame *f, const struct ts_frame *mf, const char *stream,
-		     struct ts_writer *w)
+/* j->A and j->ps from j->act, in ws_acts's order. */
+static void point_acts(struct job *j)
+{
+	int k = 0;
+	for (int l = 0; l < j->P.L; l++) {
+		j->A.hs[l] = j->act[k++].data;
+		j->A.cs[l] = j->P.cell == NET_LSTM ? j->act[k++].data : NULL;
+		j->A.gs[l] = j->P.cell != NET_RNN ? j->act[k++].data : NULL;
+		j->A.drop[l] = j->dropout > 0 ? j->act[k++].data : NULL;
+	}
+	j->ps = j->act[k].data;
+}
+
+/* The activations' home for the forward pass: the workspace's frame
+ * "forward" if it has every one of them (returns 1), else ns->buf, which
+ * also holds loss (B) after them. Returns whether they are shared. */
+static int forward_home(struct job *j, struct netstage *ns, const struct ws_src *src,
+			real **loss)
+{
+	j->nact = ws_acts(&j->m, j->win.T, j->win.B, j->dropout > 0, j->act);
+	int shared = 1;
+	size_t n = j->B;
+	for (int i = 0; i < j->nact; i++) {
+		struct ts_tensor *t = &j->act[i];
+		t->data = ws_src_scratch(src, WS_FORWARD, t->name, 3, t->dims);
+		shared = shared && t->data;
+		n += t->count;
+	}
+	real *p = buffer(ns, shared ? j->B : n);
+	*loss = p;
+	for (int i = 0; !shared && i < j->nact; i++) {
+		j->act[i].data = p + j->B;
+		p += j->act[i].count;
+	}
+	point_acts(j);
+	return shared;
+}
+
+/* The dropout masks of the window of f, which carries the iteration as
+ * "step" (0 if not): keyed by -s and the step (formats/model.md, DROPOUT). */
+static void masks(struct job *j, const struct netstage *ns, const struct ts_frame *f,
+		  const char *stream)
+{
+	int64_t step = 0;
+	tsf_opt_i64(f, WS_STEP, stream, &step);
+	uint64_t key = ns->seed ^ ((uint64_t)step * 0x9e3779b97f4a7c15ULL);
+	for (int l = 0; l < j->P.L; l++)
+		net_dropout_mask(j->A.drop[l], j->T * j->B * (size_t)j->P.l[l].H, j->dropout,
+				 key, l);
+}
+
+/* Keep the final states of j (hT.l, cT.l) for the next window. */
+static void carry_on(struct netstage *ns, const struct job *j, const struct ts_tensor *hT,
+		     int nT)
+{
+	size_t n = j->B * params_state_reals(&j->m), at = 0;
+	if (!carry_fits(ns, j)) {
+		free(ns->carry.s);
+		ns->carry.s = emalloc(n * sizeof(real));
+	}
+	for (int i = 0; i < nT; i++) {
+		memcpy(ns->carry.s + at, hT[i].data, hT[i].nbytes);
+		at += hT[i].count;
+	}
+	ns->carry.have = 1;
+	ns->carry.cell = j->P.cell;
+	ns->carry.L = j->P.L;
+	ns->carry.B = j->B;
+	for (int l = 0; l < j->P.L; l++)
+		ns->carry.H[l] = (size_t)j->P.l[l].H;
+}
+
+/* The final states hT.l (and cT.l) of j: the last step of hs.l (cs.l). */
+static int final_states(const struct job *j, struct ts_tensor *out)
+{
+	int n = params_states(&j->m, j->B, "hT", NULL, out), k = 0;
+	const size_t last = j->T - 1;
+	for (int l = 0; l < j->P.L; l++) {
+		size_t bh = j->B * (size_t)j->P.l[l].H;
+		out[k++].data = j->A.hs[l] + last * bh;
+		if (j->P.cell == NET_LSTM)
+			out[k++].data = j->A.cs[l] + last * bh;
+	}
+	return n;
+}
+
+int netstage_forward(struct netstage *ns, struct ws_src *src, const struct ts_frame *f,
+		     const struct ts_reader *r, struct ts_writer *w)
 {
 	struct job j;
-	if (!job_start(&j, f, mf, 1, stream))
+	if (!job_start(&j, ns, src, f, 1, r->path))
 		return 0;
-	const size_t T = (size_t)j.win.T, B = j.B, V = (size_t)j.P.V;
+	ws_wait_step(src, f, r);
+	j.dropout = ns->dropout;
+	real *loss;
+	int shared = forward_home(&j, ns, src, &loss);
+	if (j.dropout > 0)
+		masks(&j, ns, f, r->path);
+	net_forward_ref(&j.P, j.win.T, j.win.B, j.win.x, j.win.y, j.h0, j.c0, &j.A, j.ps, loss);
+
 	struct ts_tensor out[MAXOUT];
 	int k = 0;
-	for (int l = 0; l < j.P.L; l++) {
-		size_t s[3], H = (size_t)j.P.l[l].H;
-		net_acts_sizes(&j.P, l, j.n, s);
-		j.A.hs[l] = ecalloc(s[0], sizeof(real));
-		j.A.cs[l] = s[1] ? ecalloc(s[1], sizeof(real)) : NULL;
-		j.A.gs[l] = s[2] ? ecalloc(s[2], sizeof(real)) : NULL;
-		tens(&out[k++], "hs", l, 3, T, B, H, j.A.hs[l]);
-		if (j.A.cs[l])
-			tens(&out[k++], "cs", l, 3, T, B, H, j.A.cs[l]);
-		if (j.A.gs[l])
-			tens(&out[k++], "gs", l, 3, T, B, 4 * H, j.A.gs[l]);
-	}
-	real *ps = ecalloc(emul(j.n, V, "window"), sizeof(real));
-	real *loss = ecalloc(B, sizeof(real));
-	net_forward_ref(&j.P, j.win.T, j.win.B, j.win.x, j.win.y, j.h0, j.c0, &j.A, ps, loss);
-	tens(&out[k++], "ps", -1, 3, T, B, V, ps);
-	tens(&out[k++], "loss", -1, 1, B, 0, 0, loss);
-	for (int l = 0; l < j.P.L; l++) {
-		size_t H = (size_t)j.P.l[l].H;
-		tens(&out[k++], "hT", l, 2, B, H, 0, j.A.hs[l] + (T - 1) * B * H);
-		if (j.A.cs[l])
-			tens(&out[k++], "cT", l, 2, B, H, 0, j.A.cs[l] + (T - 1) * B * H);
-	}
+	for (int i = 0; !shared && i < j.nact; i++)
+		out[k++] = j.act[i];
+	out[k++] = (struct ts_tensor){ .name = "loss", .dtype = TS_REAL, .rank = 1,
+				       .dims = { j.B }, .data = loss };
+	int nT = final_states(&j, out + k);
+	const struct ts_tensor *hT = out + k;
+	k += nT;
+	if (j.dropout > 0)
+		out[k++] = (struct ts_tensor){ .name = "dropout", .dtype = TS_F64,
+					       .data = &j.dropout };
 	/* Carried states go on: rnn-bwd needs them. */
-	for (int l = 0; j.carried && l < j.P.L; l++) {
-		tens(&out[k++], "h0", l, 2, B, (size_t)j.P.l[l].H, 0, j.h0[l]);
-		if (j.c0[l])
-			tens(&out[k++], "c0", l, 2, B, (size_t)j.P.l[l].H, 0, j.c0[l]);
-	}
-	tsf_write_pass(w, "forward", f, NULL, out, k);
-	carry_on(&j);
-	for (int l = 0; l < j.P.L; l++)
-		free(j.A.hs[l]), free(j.A.cs[l]), free(j.A.gs[l]);
-	free(ps), free(loss);
+	for (int i = 0; j.carried && i < j.nst; i++)
+		out[k++] = j.st[i];
+	tsf_write_pass(w, WS_FORWARD, f, NULL, out, k);
+	carry_on(ns, &j, hT, nT);
 	return 1;
 }
 
-/* The activations of f (as netstage_forward wrote them) into j->A and ps. */
-static const real *activations(struct job *j, const struct ts_frame *f, const char *stream)
+/* The activations of f for the backward pass: in the frame, or, if the
+ * frame has none, where rnn-fwd -w left them in the workspace. */
+static void backward_acts(struct job *j, const struct ws_src *src, const struct ts_frame *f,
+			  const char *stream)
 {
-	const size_t T = (size_t)j->win.T, B = j->B;
-	for (int l = 0; l < j->P.L; l++) {
-		size_t H = (size_t)j->P.l[l].H;
-		j->A.hs[l] = need(f, "hs", l, 3, T, B, H, stream);
-		j->A.cs[l] = j->P.cell == NET_LSTM ? need(f, "cs", l, 3, T, B, H, stream) : NULL;
-		j->A.gs[l] = j->P.cell != NET_RNN ? need(f, "gs", l, 3, T, B, 4 * H, stream) : NULL;
+	const struct ts_tensor *d = ts_frame_find(f, "dropout");
+	if (d) {
+		tsf_expect(d, TS_F64, 0, NULL, stream);
+		j->dropout = *(const double *)d->data;
+		if (!(j->dropout >= 0 && j->dropout < 1))
+			eprintf("%s: tensor 'dropout': %g is out of range [0, 1)", stream,
+				j->dropout);
 	}
-	return need(f, "ps", -1, 3, T, B, (size_t)j->P.V, stream);
+	j->nact = ws_acts(&j->m, j->win.T, j->win.B, j->dropout > 0, j->act);
+	int inframe = ts_frame_find(f, j->act[0].name) != NULL;
+	for (int i = 0; i < j->nact; i++) {
+		struct ts_tensor *t = &j->act[i];
+		t->data = inframe ? NULL : ws_src_scratch(src, WS_FORWARD, t->name, 3, t->dims);
+		if (!t->data)
+			t->data = tsf_need_shaped(f, t->name, TS_REAL, 3, t->dims, stream)->data;
+	}
+	point_acts(j);
 }
 
-/* The gradient tensors of G (named d + the parameter) into out; returns
- * how many. */
-static int grad_tensors(struct ts_tensor *out, const struct net *G)
+/* The gradients' home: the workspace's frame "grads" with -w, else the
+ * start of ns->buf; dstate (B sequences' dh0.l, dc0.l) follows in ns->buf. */
+static void gradients(struct params *G, real **dstate, struct netstage *ns,
+		      const struct ws_src *src, const struct job *j)
 {
-	const size_t g = (size_t)net_gates(G->cell);
-	int k = 0;
-	for (int l = 0; l < G->L; l++) {
-		size_t H = (size_t)G->l[l].H;
-		tens(&out[k++], "dWx", l, 2, g * H, (size_t)G->l[l].I, 0, G->l[l].Wx);
-		tens(&out[k++], "dWh", l, 2, g * H, H, 0, G->l[l].Wh);
-		tens(&out[k++], "db", l, 1, g * H, 0, 0, G->l[l].b);
+	size_t nd = j->B * params_state_reals(&j->m);
+	if (src->writable) {
+		if (!params_like_map(G, &src->prm, &src->map, WS_GRADS, WS_GRAD_PREFIX))
+			eprintf("%s: frame '%s': no tensor '%s%s'", src->path, WS_GRADS,
+				WS_GRAD_PREFIX, j->m.t[0].name);
+		*dstate = buffer(ns, nd);
+		return;
 	}
-	tens(&out[k++], "dWhy", -1, 2, (size_t)G->V, (size_t)G->l[G->L - 1].H, 0, G->Why);
-	tens(&out[k++], "dby", -1, 1, (size_t)G->V, 0, 0, G->by);
-	return k;
+	*dstate = params_point(G, &j->m, buffer(ns, params_count(&j->m) + nd));
 }
 
 /* Names rnn-bwd consumes: the window, states and activations. */
-static int drop_names(char names[][TS_MAX_NAME + 1], const char **drop, int L)
+static int consumed(char names[][TS_MAX_NAME + 1], const char **drop, int L)
 {
-	static const char *const per[5] = { "h0", "c0", "hs", "cs", "gs" };
+	static const char *const per[6] = { "h0", "c0", "hs", "cs", "gs", "drop" };
 	int k = 0;
 	strcpy(names[k++], "x");
 	strcpy(names[k++], "y");
 	strcpy(names[k++], "ps");
+	strcpy(names[k++], "dropout");
 	for (int l = 0; l < L; l++)
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < 6; i++)
 			snprintf(names[k++], TS_MAX_NAME + 1, "%s.%d", per[i], l);
 	for (int i = 0; i < k; i++)
 		drop[i] = names[i];
@@ -253,43 +290,54 @@ static int drop_names(char names[][TS_MAX_NAME + 1], const char **drop, int L)
 	return k;
 }
 
-int netstage_backward(const struct ts_frame *f, const struct ts_frame *mf, const char *stream,
-		      struct ts_writer *w, real clip)
+/* Clip every gradient of G to [-c, c] (c 0: not at all). */
+static void clip(const struct params *G, real c)
+{
+	for (int i = 0; c > 0 && i < G->n; i++) {
+		real *g = G->t[i].data;
+		for (uint64_t k = 0; k < G->t[i].count; k++)
+			g[k] = g[k] > c ? c : g[k] < -c ? -c : g[k];
+	}
+}
+
+int netstage_backward(struct netstage *ns, struct ws_src *src, const struct ts_frame *f,
+		      const char *stream, struct ts_writer *w)
 {
 	struct job j;
-	if (!job_start(&j, f, mf, 0, stream))
+	if (!job_start(&j, ns, src, f, 0, stream))
 		return 0;
-	const real *ps = activations(&j, f, stream);
-	int H[NET_MAX_L];
-	for (int l = 0; l < j.P.L; l++)
-		H[l] = j.P.l[l].H;
-	struct net G;
-	size_t np = net_nparams(j.P.cell, j.P.L, j.P.V, H);
-	real *base = ecalloc(np, sizeof(real));
-	net_bind(&G, base, j.P.cell, j.P.L, j.P.V, H);
-	real *dh0[NET_MAX_L], *dc0[NET_MAX_L];
-	for (int l = 0; l < j.P.L; l++) {
-		dh0[l] = ecalloc(j.B * (size_t)H[l], sizeof(real));
-		dc0[l] = ecalloc(j.B * (size_t)H[l], sizeof(real));
-	}
-	void *scratch = emalloc(net_scratch_bytes(&j.P, j.win.T, j.win.B));
-	net_backward_ref(&G, dh0, dc0, &j.P, j.win.T, j.win.B, j.win.x, j.win.y, j.h0, j.c0,
-			 &j.A, ps, scratch);
-	for (size_t i = 0; clip > 0 && i < np; i++)
-		base[i] = base[i] > clip ? clip : base[i] < -clip ? -clip : base[i];
+	backward_acts(&j, src, f, stream);
+	ns->scratch = reserve(ns->scratch, &ns->scratch_cap,
+			      net_scratch_bytes(&j.P, j.win.T, j.win.B));
+	struct params G;
+	real *dstate, *dh0[NET_MAX_L], *dc0[NET_MAX_L];
+	gradients(&G, &dstate, ns, src, &j);
 	struct ts_tensor out[MAXOUT];
-	int k = grad_tensors(out, &G);
-	for (int l = 0; l < j.P.L; l++) {
-		tens(&out[k++], "dh0", l, 2, j.B, (size_t)H[l], 0, dh0[l]);
-		if (j.P.cell == NET_LSTM)
-			tens(&out[k++], "dc0", l, 2, j.B, (size_t)H[l], 0, dc0[l]);
+	int ng = src->writable ? 0 : G.n;
+	for (int i = 0; i < ng; i++) {
+		out[i] = G.t[i];
+		snprintf(out[i].name, sizeof out[i].name, "%s%.*s", WS_GRAD_PREFIX,
+			 TS_MAX_NAME - 1, G.t[i].name);
 	}
-	char names[3 + 5 * NET_MAX_L][TS_MAX_NAME + 1];
-	const char *drop[4 + 5 * NET_MAX_L];
-	drop_names(names, drop, j.P.L);
-	tsf_write_pass(w, "grads", f, drop, out, k);
-	for (int l = 0; l < j.P.L; l++)
-		free(dh0[l]), free(dc0[l]);
-	free(base), free(scratch);
+	int nd = params_states(&j.m, j.B, "dh0", dstate, out + ng), k = ng;
+	for (int l = 0; l < j.P.L; l++) {
+		dh0[l] = out[k++].data;
+		dc0[l] = j.P.cell == NET_LSTM ? out[k++].data : NULL;
+	}
+	net_backward_ref(&G.N, dh0, dc0, &j.P, j.win.T, j.win.B, j.win.x, j.win.y, j.h0, j.c0,
+			 &j.A, j.ps, ns->scratch);
+	clip(&G, ns->clip);
+	char names[4 + 6 * NET_MAX_L][TS_MAX_NAME + 1];
+	const char *drop[5 + 6 * NET_MAX_L];
+	consumed(names, drop, j.P.L);
+	tsf_write_pass(w, WS_GRADS, f, drop, out, ng + nd);
 	return 1;
+}
+
+void netstage_free(struct netstage *ns)
+{
+	free(ns->carry.s);
+	free(ns->buf);
+	free(ns->scratch);
+	memset(ns, 0, sizeof *ns);
 }

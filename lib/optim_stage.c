@@ -45,7 +45,7 @@ static void help(const struct optim *o)
 }
 
 /* What lasts from frame to frame. */
-struct work {
+struct optim_stage {
 	const struct optim *o;
 	struct optim_hyper h;
 	int ns;
@@ -92,7 +92,7 @@ static real *ws_need(const struct ws_src *src, const char *frame, const char *pr
 
 /* -w: bind every real tensor of the workspace's parameters to its gradient
  * and state, once. */
-static void bind_workspace(struct work *k, struct ws_src *src)
+static void bind_workspace(struct optim_stage *k, struct ws_src *src)
 {
 	for (size_t i = 0; i < src->map.n; i++) {
 		struct ts_mapped *m = &src->map.t[i];
@@ -115,7 +115,7 @@ static void bind_workspace(struct work *k, struct ws_src *src)
 
 /* -w: update the workspace's parameters; frame f passes whole as "step",
  * then the step count goes up. */
-static void step_workspace(struct work *k, struct ws_src *src, const struct ts_frame *f,
+static void step_workspace(struct optim_stage *k, struct ws_src *src, const struct ts_frame *f,
 			   const char *stream, struct ts_writer *w)
 {
 	/* Mapped here, not with ws_src_map, which knows only the vanilla
@@ -148,7 +148,7 @@ static void step_workspace(struct work *k, struct ws_src *src, const struct ts_f
 
 /* Inline: the state prefix+p of frame f if it has one (shaped as p), else
  * the program's own for slot i, created (zeros) on the first frame. */
-static real *inline_state(struct work *k, const struct ts_frame *f, const struct ts_tensor *p,
+static real *inline_state(struct optim_stage *k, const struct ts_frame *f, const struct ts_tensor *p,
 			  int i, int j, const char *stream, int *own)
 {
 	char n[TS_MAX_NAME + 1];
@@ -177,7 +177,7 @@ static real *inline_state(struct work *k, const struct ts_frame *f, const struct
 
 /* Inline: the slots of frame f: each real tensor NAME with a gradient dNAME
  * in f. Returns how many; *own is set if some state is the program's. */
-static int bind_inline(struct work *k, const struct ts_frame *f, const char *stream,
+static int bind_inline(struct optim_stage *k, const struct ts_frame *f, const char *stream,
 		       struct optim_slot *s, int *own)
 {
 	int ns = 0;
@@ -208,7 +208,7 @@ static int bind_inline(struct work *k, const struct ts_frame *f, const char *str
 /* Inline: update frame f's parameters (and the state it brings) in place
  * and write it out as "params", less the gradients, with the program's own
  * state (if it used any) at the end. */
-static void step_inline(struct work *k, const struct ts_frame *f, const char *stream,
+static void step_inline(struct optim_stage *k, const struct ts_frame *f, const char *stream,
 			struct ts_writer *w)
 {
 	static struct optim_slot s[OPTIM_MAXSLOTS];
@@ -247,24 +247,48 @@ static void sched_opt(struct optim_sched *sc, const char *arg)
 			"linear:WARMUP:TOTAL", arg);
 }
 
+struct optim_stage *optim_stage_new(const struct optim *o, const struct optim_hyper *h)
+{
+	struct optim_stage *k = ecalloc(1, sizeof *k);
+	k->o = o;
+	k->h = *h;
+	return k;
+}
+
+void optim_stage_frame(struct optim_stage *k, struct ws_src *src, const struct ts_frame *f,
+		       const char *stream, struct ts_writer *w)
+{
+	if (src->path)
+		step_workspace(k, src, f, stream, w);
+	else
+		step_inline(k, f, stream, w);
+}
+
+void optim_stage_free(struct optim_stage *k)
+{
+	for (int i = 0; k && i < k->nown; i++)
+		for (int j = 0; j < OPTIM_MAXSTATE; j++)
+			free(k->own[i][j]);
+	free(k);
+}
+
 int optim_main(const struct optim *o, int argc, char **argv)
 {
 	struct ws_src src = { 0 };
-	static struct work k;
+	struct optim_hyper h;
 	int c;
 
-	k.o = o;
-	optim_defaults(o, &k.h);
+	optim_defaults(o, &h);
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help(o);
 	while ((c = getopt(argc, argv, "l:R:G:w:")) != -1) {
 		if (c == 'l')
-			k.h.lr = estrtod(optarg, 0, 1e6, "-l");
+			h.lr = estrtod(optarg, 0, 1e6, "-l");
 		else if (c == 'R')
-			sched_opt(&k.h.sched, optarg);
+			sched_opt(&h.sched, optarg);
 		else if (c == 'G')
-			k.h.gnorm = estrtod(optarg, 0, 1e30, "-G");
+			h.gnorm = estrtod(optarg, 0, 1e30, "-G");
 		else if (c != 'w' || ws_src_opt(&src, c, optarg))
 			usage(o);
 	}
@@ -274,20 +298,16 @@ int optim_main(const struct optim *o, int argc, char **argv)
 	struct ts_reader r;
 	struct ts_writer w;
 	struct ts_frame f;
+	struct optim_stage *k = optim_stage_new(o, &h);
 	ts_ropen(&r, argv[optind]);
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
-		if (src.path)
-			step_workspace(&k, &src, &f, r.path, &w);
-		else
-			step_inline(&k, &f, r.path, &w);
+		optim_stage_frame(k, &src, &f, r.path, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);
 	ts_wclose(&w);
 	ws_src_close(&src);
-	for (int i = 0; i < k.nown; i++)
-		for (int j = 0; j < OPTIM_MAXSTATE; j++)
-			free(k.own[i][j]);
+	optim_stage_free(k);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include "tsmap.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,7 +27,7 @@ void ts_map_open(struct ts_map *m, const char *path, int writable)
 	size_t cap = 16;
 	uint64_t *offs = emalloc(cap * sizeof *offs);
 	m->t = emalloc(cap * sizeof *m->t);
-	while (ts_next_frame(&r)) {
+	for (size_t fno = 0; ts_next_frame(&r); fno++) {
 		struct ts_tensor t;
 		while (ts_next_tensor(&r, &t)) {
 			if (m->n == cap) {
@@ -36,6 +37,7 @@ void ts_map_open(struct ts_map *m, const char *path, int writable)
 			}
 			offs[m->n] = r.off;
 			memcpy(m->t[m->n].frame, r.frame, sizeof r.frame);
+			m->t[m->n].fno = fno;
 			m->t[m->n].t = t;
 			m->n++;
 		}
@@ -88,4 +90,25 @@ struct ts_tensor *ts_map_find(const struct ts_map *m, const char *frame, const c
 		    strcmp(m->t[i].t.name, name) == 0)
 			return &m->t[i].t;
 	return NULL;
+}
+
+void ts_map_frame(const struct ts_map *m, const char *frame, struct ts_frame *view)
+{
+	size_t first = 0, n = 0;
+	while (first < m->n && strcmp(m->t[first].frame, frame) != 0)
+		first++;
+	while (first + n < m->n && m->t[first + n].fno == m->t[first].fno)
+		n++;
+	memset(view, 0, sizeof *view);
+	snprintf(view->name, sizeof view->name, "%s", frame);
+	view->n = (uint32_t)n;
+	view->t = n ? emalloc(n * sizeof *view->t) : NULL;
+	for (size_t i = 0; i < n; i++)
+		view->t[i] = m->t[first + i].t;
+}
+
+void ts_map_frame_free(struct ts_frame *view)
+{
+	free(view->t);
+	memset(view, 0, sizeof *view);
 }

@@ -15,6 +15,7 @@
 
 struct ts_mapped {
 	char frame[TS_MAX_NAME + 1];	/* name of the frame holding it */
+	size_t fno;			/* that frame's number, from 0 */
 	struct ts_tensor t;		/* t.data points into the mapping */
 };
 
@@ -34,5 +35,11 @@ void ts_map_close(struct ts_map *m);
 /* The first tensor called name in a frame called frame (NULL: any frame),
  * or NULL. */
 struct ts_tensor *ts_map_find(const struct ts_map *m, const char *frame, const char *name);
+/* The first frame called frame of m as a struct ts_frame (view->t
+ * allocated, each data pointing into the mapping), so the frame checks of
+ * lib/tsframe work on a mapped file; view->n is 0 if there is no such
+ * frame. Free with ts_map_frame_free, not ts_frame_free. */
+void ts_map_frame(const struct ts_map *m, const char *frame, struct ts_frame *view);
+void ts_map_frame_free(struct ts_frame *view);
 
 #endif

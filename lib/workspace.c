@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "model.h"
+#include "netmodel.h"
 #include "tsframe.h"
 
 /* Frame X whole to w, unless it is NULL or empty. */
@@ -31,43 +32,76 @@ static void ws_write_frame_copy(struct ts_writer *w, const struct ts_frame *X)
 		ts_write_copy(w, &X->t[i]);
 }
 
-void ws_create(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
-	       const struct rnn_params *M, int64_t step, int T, int B)
+/* Fill t as a real tensor name (or name.l for l >= 0) of shape (T,B,n). */
+static void act(struct ts_tensor *t, const char *name, int l, int T, int B, int n)
 {
-	ws_create_opt(path, vocab, P, M, NULL, step, T, B);
+	memset(t, 0, sizeof *t);
+	if (l >= 0)
+		snprintf(t->name, sizeof t->name, "%s.%d", name, l);
+	else
+		snprintf(t->name, sizeof t->name, "%s", name);
+	t->dtype = TS_REAL;
+	t->rank = 3;
+	t->dims[0] = (uint64_t)T;
+	t->dims[1] = (uint64_t)B;
+	t->dims[2] = (uint64_t)n;
+	t->count = t->dims[0] * t->dims[1] * t->dims[2];
+	t->nbytes = t->count * sizeof(real);
 }
 
-void ws_create_opt(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
-		   const struct rnn_params *M, const struct ts_frame *X, int64_t step, int T,
-		   int B)
+int ws_acts(const struct params *P, int T, int B, int dropout, struct ts_tensor *out)
 {
-	struct rnn_params zeros;
-	model_alloc(&zeros, P->V, P->H);
+	int k = 0;
+	if (!P->fam) {
+		act(&out[k++], WS_HS, -1, T, B, P->P.H);
+		act(&out[k++], WS_PS, -1, T, B, P->V);
+		return k;
+	}
+	for (int l = 0; l < P->N.L; l++) {
+		int H = P->N.l[l].H;
+		act(&out[k++], WS_HS, l, T, B, H);
+		if (P->N.cell == NET_LSTM)
+			act(&out[k++], WS_CS, l, T, B, H);
+		if (P->N.cell != NET_RNN)
+			act(&out[k++], WS_GS, l, T, B, 4 * H);
+		if (dropout)
+			act(&out[k++], WS_DROP, l, T, B, H);
+	}
+	act(&out[k++], WS_PS, -1, T, B, P->V);
+	return k;
+}
+
+void ws_create(const char *path, const struct ts_tensor *vocab, const struct params *P,
+	       const struct params *M, const struct ts_frame *X, int64_t step,
+	       const struct ts_tensor *act, int nact)
+{
+	struct params zeros;
+	params_zeros(&zeros, P);
 	struct ts_writer w;
 	ts_wopen(&w, path);
 	w.flags = TS_FLAG_LIVE;
 	w.align = 64;	/* whole cache lines for the kernels, once mapped */
-	ts_write_frame(&w, WS_PARAMS, 1 + MODEL_NTENSORS);
+	ts_write_frame(&w, WS_PARAMS, 1 + (uint32_t)params_ntensors(P, ""));
 	ts_write_copy(&w, vocab);
-	model_write(&w, P, "");
+	params_write(&w, P, "");
 	/* The count of updates, which adagrad -w advances and rnn-fwd -w
 	 * waits for. */
-	ts_write_frame(&w, WS_MEMORY, MODEL_NTENSORS + 1);
-	model_write(&w, M ? M : &zeros, WS_MEM_PREFIX);
+	ts_write_frame(&w, WS_MEMORY, (uint32_t)params_ntensors(P, WS_MEM_PREFIX) + 1);
+	params_write(&w, M ? M : &zeros, WS_MEM_PREFIX);
 	ts_write_tensor(&w, WS_STEP, TS_I64, 0, NULL, &step);
 	ws_write_frame_copy(&w, X);
-	ts_write_frame(&w, WS_GRADS, MODEL_NTENSORS);
-	model_write(&w, &zeros, WS_GRAD_PREFIX);
-	model_free(&zeros);
+	ts_write_frame(&w, WS_GRADS, (uint32_t)params_ntensors(P, WS_GRAD_PREFIX));
+	params_write(&w, &zeros, WS_GRAD_PREFIX);
+	params_free(&zeros);
 	/* Room for the activations, so that rnn-fwd -w hands them to rnn-bwd -w
 	 * here rather than through the pipe. */
-	size_t TB = (size_t)T * (size_t)B, big = P->V > P->H ? P->V : P->H;
-	real *zero = ecalloc(emul(TB, big, "activations"), sizeof *zero);
-	uint64_t hsd[3] = { (uint64_t)T, (uint64_t)B, (uint64_t)P->H };
-	uint64_t psd[3] = { (uint64_t)T, (uint64_t)B, (uint64_t)P->V };
-	ts_write_frame(&w, WS_FORWARD, 2);
-	ts_write_tensor(&w, WS_HS, TS_REAL, 3, hsd, zero);
-	ts_write_tensor(&w, WS_PS, TS_REAL, 3, psd, zero);
+	uint64_t most = 1;
+	for (int i = 0; i < nact; i++)
+		most = act[i].count > most ? act[i].count : most;
+	real *zero = ecalloc(emul((size_t)most, 1, "activations"), sizeof *zero);
+	ts_write_frame(&w, WS_FORWARD, (uint32_t)nact);
+	for (int i = 0; i < nact; i++)
+		ts_write_tensor(&w, act[i].name, TS_REAL, act[i].rank, act[i].dims, zero);
 	free(zero);
 	ts_wclose(&w);
 }
@@ -92,8 +126,19 @@ void ws_src_map(struct ws_src *s)
 	if (!s->path || s->map.base)
 		return;
 	ts_map_open(&s->map, s->path, s->writable);
-	if (!model_from_map(&s->P, &s->map, WS_PARAMS, ""))
+	if (!params_from_map(&s->prm, &s->map, WS_PARAMS))
 		eprintf("%s: frame '%s': no tensor 'Wxh'", s->path, WS_PARAMS);
+	s->P = s->prm.P;
+}
+
+/* Die if frame f carries tensor name while the parameters come from s's
+ * file: one of them would be silently unused. */
+static void not_in_frame(const struct ws_src *s, const struct ts_frame *f, const char *name,
+			 const char *stream)
+{
+	if (ts_frame_find(f, name))
+		eprintf("%s: frame '%s' carries tensor '%s', but the parameters come from %s",
+			stream, f->name, name, s->path);
 }
 
 void ws_src_params(struct ws_src *s, struct rnn_params *P, const struct ts_frame *f,
@@ -104,13 +149,24 @@ void ws_src_params(struct ws_src *s, struct rnn_params *P, const struct ts_frame
 			eprintf("%s: frame '%s': no tensor 'Wxh'", stream, f->name);
 		return;
 	}
-	/* Two sources of parameters would leave one of them silently unused. */
 	for (int i = 0; i < MODEL_NTENSORS; i++)
-		if (ts_frame_find(f, model_names[i]))
-			eprintf("%s: frame '%s' carries tensor '%s', but the parameters come from %s",
-				stream, f->name, model_names[i], s->path);
+		not_in_frame(s, f, model_names[i], stream);
 	ws_src_map(s);
 	*P = s->P;
+}
+
+int ws_src_net(struct ws_src *s, struct net *N, const struct ts_frame *f, const char *stream)
+{
+	if (!s->path)
+		return netmodel_from_frame(N, f, stream);
+	ws_src_map(s);
+	if (!s->prm.fam)
+		return 0;
+	not_in_frame(s, f, "arch", stream);
+	for (int i = 0; i < s->prm.n; i++)
+		not_in_frame(s, f, s->prm.t[i].name, stream);
+	*N = s->prm.N;
+	return 1;
 }
 
 void ws_src_find(const struct ws_src *s, struct rnn_params *out, const char *frame,

@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include "net.h"
+#include "params.h"
 #include "rnn.h"
 #include "ts.h"
 #include "tsmap.h"
@@ -35,22 +37,30 @@
 #define WS_STEP "step"	/* i64 scalar: in WS_MEMORY, and in every loop frame */
 #define WS_HS "hs"	/* (T,B,H) */
 #define WS_PS "ps"	/* (T,B,V) */
+#define WS_CS "cs"	/* family: cs.l (T,B,H_l), lstm */
+#define WS_GS "gs"	/* family: gs.l (T,B,4H_l), lstm and gru */
+#define WS_DROP "drop"	/* family: drop.l (T,B,H_l), the dropout multipliers */
 /* Prefixes of the parameters' names for gradients and memory. */
 #define WS_GRAD_PREFIX "d"
 #define WS_MEM_PREFIX "m"
 
-/* Write a new workspace to path (atomically): the parameters P with their
- * vocabulary tensor, memory M (NULL: zeros), zero gradients, the step count
- * at step and room for the activations of windows of T x B. */
-void ws_create(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
-	       const struct rnn_params *M, int64_t step, int T, int B);
+/* Activation tensors the forward pass leaves in frame "forward" for the
+ * backward one: the default model's hs (T,B,H) and ps (T,B,V); a family
+ * model's, layer by layer, hs.l (T,B,H_l), for lstm cs.l, for lstm and gru
+ * gs.l (T,B,4H_l), with dropout drop.l (T,B,H_l), then ps (T,B,V). Their
+ * names and shapes (data NULL) into out (WS_MAX_ACTS at most); returns how
+ * many. */
+enum { WS_MAX_ACTS = 4 * NET_MAX_L + 1 };
+int ws_acts(const struct params *P, int T, int B, int dropout, struct ts_tensor *out);
 
-/* ws_create, with frame X (the optimiser's state beyond its memory, frame
- * "optim": lib/optim.h) copied after the memory if X is not NULL and holds
- * any tensors. */
-void ws_create_opt(const char *path, const struct ts_tensor *vocab, const struct rnn_params *P,
-		   const struct rnn_params *M, const struct ts_frame *X, int64_t step, int T,
-		   int B);
+/* Write a new workspace to path (atomically): the model P (either kind)
+ * with its vocabulary tensor, memory M, the optimiser's further state X
+ * (frame "optim", lib/optim.h; NULL or empty: none), zero gradients, the
+ * step count at step and, zeros, the activation tensors act[0..nact)
+ * (ws_acts). */
+void ws_create(const char *path, const struct ts_tensor *vocab, const struct params *P,
+	       const struct params *M, const struct ts_frame *X, int64_t step,
+	       const struct ts_tensor *act, int nact);
 
 /* Where a stage takes its parameters from: each frame (inline), a model
  * file (-m, mapped read-only) or the training workspace (-w, mapped
@@ -60,7 +70,8 @@ struct ws_src {
 	const char *path;	/* NULL: inline */
 	int writable;		/* -w: a workspace */
 	struct ts_map map;	/* map.base is NULL until mapped */
-	struct rnn_params P;	/* the file's frame "params", once mapped */
+	struct params prm;	/* the file's frame "params", once mapped */
+	struct rnn_params P;	/* prm.P: the default model's */
 	/* The step count, once looked for (a workspace may have none). */
 	int looked, pipe;	/* pipe: reading one, so the count may move */
 	int64_t *count;
@@ -77,6 +88,9 @@ void ws_src_map(struct ws_src *s);
  * if missing), else the file's (die if f carries parameters too). */
 void ws_src_params(struct ws_src *s, struct rnn_params *P, const struct ts_frame *f,
 		   const char *stream);
+/* The same for a model of the family: 1 and N pointing at f's own or the
+ * file's, or 0 if that model is the default one (then ws_src_params). */
+int ws_src_net(struct ws_src *s, struct net *N, const struct ts_frame *f, const char *stream);
 /* Point out at the workspace's tensors prefix+Wxh.. of frame `frame`; die
  * naming the first one missing, or one whose shape differs from the
  * parameters'. s is mapped. */

@@ -110,7 +110,7 @@ check() {
 	[ -s "$D/a.txt" ]
 	cmp "$D/a.txt" "$D/b.txt"
 	run -1 --separate-stderr rnn-fwd -m "$D/m.t" "$D/w.t"
-	[ "$stderr" = "rnn-fwd: $D/w.t: frame 'window' carries parameters, but they come from -m" ]
+	[ "$stderr" = "rnn-fwd: $D/w.t: frame 'window' carries tensor 'arch', but the parameters come from $D/m.t" ]
 }
 
 @test "net: float and double agree on an H=1024 LSTM, over two windows (T 2 and 3)" {

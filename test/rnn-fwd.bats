@@ -5,7 +5,7 @@ bats_require_minimum_version 1.5.0
 load test_helper
 load mdl_helper
 
-USAGE="usage: rnn-fwd [-j N] [-m MODEL | -w WORKSPACE] [FILE]"
+USAGE="usage: rnn-fwd [-D P] [-s SEED] [-j N] [-m MODEL | -w WORKSPACE] [FILE]"
 
 # A model of V 6, H 4 (model.t); a window of T 3, B 1 without parameters
 # (w.t, text w.txt) and the same with the model's tensors inline (wi.t).
