@@ -7,12 +7,16 @@
  * machine. Any other cell or layer count writes the model family's frame
  * (lib/netmodel.h): vocab, arch, Wx.l, Wh.l, b.l for each layer, Why, by,
  * the weights drawn the same way in that order, the biases zero but an
- * LSTM's forget-gate block, 1. See formats/model.md.
+ * LSTM's forget-gate block, 1. -i draws the weights another way (normal
+ * of another scale, uniform, Xavier's, PyTorch's), in the same order; the
+ * biases stay as they are. See formats/model.md, INITIALISATION.
  *
  * Legend: V vocab, H hidden, L layers, G gates.
  *
  * Its contract (options, streams, exit status): man/charnn-rnn-init.1. */
+#include <ctype.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,28 +34,90 @@
 
 static void usage(void)
 {
-	fputs("usage: rnn-init [-C cell] [-L layers] [-H hidden[,hidden...]] [-s seed] [VOCAB]\n", stderr);
+	fputs("usage: rnn-init [-C cell] [-L layers] [-H hidden[,hidden...]] [-i scheme] [-s seed] [VOCAB]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
 static void help(void)
 {
-	puts("usage: rnn-init [-C cell] [-L layers] [-H hidden[,hidden...]] [-s seed] [VOCAB]\n"
+	puts("usage: rnn-init [-C cell] [-L layers] [-H hidden[,hidden...]] [-i scheme] [-s seed] [VOCAB]\n"
 	     "Write a new model (frame \"params\") for the vocabulary in VOCAB or on\n"
 	     "stdin (any stream holding a tensor \"vocab\", e.g. from vocab or a model).\n"
 	     "  -C C   cell: rnn (default), lstm or gru\n"
 	     "  -L N   layers, 1 to 16 (1; or as many as -H gives sizes)\n"
 	     "  -H N   hidden units (100), one size for all layers or one per layer\n"
 	     "         (-H 128,256)\n"
+	     "  -i I   how the weights are drawn: normal:S, N(0,1) times S (the\n"
+	     "         default, normal:0.01, is min-char-rnn's); uniform:A, uniform on\n"
+	     "         +-A (char-rnn's: uniform:0.08); xavier, uniform on\n"
+	     "         +-sqrt(6/(fan_in+fan_out)); pytorch, uniform on +-1/sqrt(H)\n"
 	     "  -s N   random seed (0); the same seed gives the same model everywhere");
 	efshut_stdout();
 }
 
-/* n draws of N(0,1) * 0.01, scaled in double and rounded once to real. */
-static void draw(real *p, size_t n, struct rng *g)
+/* An initialisation scheme (-i): how the weight matrices are drawn. */
+enum { INIT_NORMAL, INIT_UNIFORM, INIT_XAVIER, INIT_PYTORCH };
+struct init {
+	int kind;
+	double a;	/* normal: S, the scale; uniform: A, the bound */
+};
+
+/* -i's argument s: normal:S, uniform:A (S, A in (0, 10]), xavier or
+ * pytorch. */
+static struct init parse_init(const char *s)
 {
+	static const struct { const char *prefix, *letter; int kind; } num[] = {
+		{ "normal:", "S", INIT_NORMAL },
+		{ "uniform:", "A", INIT_UNIFORM },
+	};
+	if (strcmp(s, "xavier") == 0)
+		return (struct init){ INIT_XAVIER, 0 };
+	if (strcmp(s, "pytorch") == 0)
+		return (struct init){ INIT_PYTORCH, 0 };
+	for (size_t k = 0; k < sizeof num / sizeof num[0]; k++) {
+		size_t n = strlen(num[k].prefix);
+		if (strncmp(s, num[k].prefix, n) != 0)
+			continue;
+		const char *t = s + n;
+		char *end;
+		if (!*t || isspace((unsigned char)*t))	/* strtod skips blanks */
+			break;
+		double a = strtod(t, &end);
+		if (*end)
+			break;
+		if (!(a > 0 && a <= 10))	/* NaN too */
+			uprintf("-i: '%s': %s is out of range (0, 10]", s, num[k].letter);
+		return (struct init){ num[k].kind, a };
+	}
+	uprintf("-i: '%s' is not normal:S, uniform:A, xavier or pytorch", s);
+}
+
+/* Draw the n reals of a weight matrix p (row-major) by scheme in: fan_in
+ * its columns, fan_out the rows of one gate block, H the hidden size of its
+ * layer (of the top layer for Why). A normal draw is N(0,1) * S; a uniform
+ * one b * (2u - 1), u uniform in [0, 1) from the top 53 bits; either is
+ * computed in double and rounded once to real. */
+static void draw(real *p, size_t n, int fan_in, int fan_out, int H,
+		 const struct init *in, struct rng *g)
+{
+	double b;
+	switch (in->kind) {
+	case INIT_NORMAL:
+		for (size_t i = 0; i < n; i++)
+			p[i] = (real)(rng_normal(g) * in->a);
+		return;
+	case INIT_UNIFORM:
+		b = in->a;
+		break;
+	case INIT_XAVIER:
+		b = sqrt(6.0 / ((double)fan_in + (double)fan_out));
+		break;
+	default:	/* INIT_PYTORCH */
+		b = 1.0 / sqrt((double)H);
+		break;
+	}
 	for (size_t i = 0; i < n; i++)
-		p[i] = (real)(rng_normal(g) * 0.01);
+		p[i] = (real)((2 * rng_uniform(g) - 1) * b);
 }
 
 /* Parse -H's argument s: one size, or sizes separated by commas, into H;
@@ -76,7 +142,8 @@ static int parse_sizes(const char *s, int H[NET_MAX_L])
 }
 
 /* The model family's frame for cell, L layers of sizes H, vocabulary v. */
-static void write_net(const struct vocab *v, int cell, int L, const int *H, struct rng *g)
+static void write_net(const struct vocab *v, int cell, int L, const int *H,
+		      const struct init *in, struct rng *g)
 {
 	struct net P;
 	real *base = ecalloc(net_nparams(cell, L, v->V, H), sizeof(real));
@@ -84,13 +151,13 @@ static void write_net(const struct vocab *v, int cell, int L, const int *H, stru
 	const size_t G = (size_t)net_gates(cell);
 	for (int l = 0; l < L; l++) {
 		size_t h = (size_t)H[l];
-		draw(P.l[l].Wx, G * h * (size_t)P.l[l].I, g);
-		draw(P.l[l].Wh, G * h * h, g);
+		draw(P.l[l].Wx, G * h * (size_t)P.l[l].I, P.l[l].I, H[l], H[l], in, g);
+		draw(P.l[l].Wh, G * h * h, H[l], H[l], H[l], in, g);
 		if (cell == NET_LSTM)
 			for (size_t k = h; k < 2 * h; k++)
 				P.l[l].b[k] = 1;
 	}
-	draw(P.Why, (size_t)v->V * (size_t)H[L - 1], g);
+	draw(P.Why, (size_t)v->V * (size_t)H[L - 1], H[L - 1], v->V, H[L - 1], in, g);
 	struct ts_writer w;
 	ts_wopen(&w, NULL);
 	ts_write_frame(&w, WS_PARAMS, 1 + (uint32_t)netmodel_ntensors(&P, ""));
@@ -105,11 +172,12 @@ int main(int argc, char **argv)
 	int c, H = 100, cell = NET_RNN, L = 0, nh = 1;
 	int sizes[NET_MAX_L] = { 100 };
 	unsigned long long seed = 0;
+	struct init in = { INIT_NORMAL, 0.01 };	/* min-char-rnn's */
 
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "C:L:H:s:")) != -1) {
+	while ((c = getopt(argc, argv, "C:L:H:i:s:")) != -1) {
 		switch (c) {
 		case 'C':
 			if ((cell = netmodel_cell(optarg)) < 0)
@@ -120,6 +188,9 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			nh = parse_sizes(optarg, sizes);
+			break;
+		case 'i':
+			in = parse_init(optarg);
 			break;
 		case 's':
 			seed = (unsigned long long)estrtonum(optarg, 0, LLONG_MAX, "-s");
@@ -149,16 +220,16 @@ int main(int argc, char **argv)
 	struct rng g;
 	rng_seed(&g, seed);
 	if (cell != NET_RNN || L > 1) {
-		write_net(&v, cell, L, sizes, &g);
+		write_net(&v, cell, L, sizes, &in, &g);
 		vocab_free(&v);
 		return 0;
 	}
 	struct rnn_params P;
 	size_t h = (size_t)H, V = (size_t)v.V;
 	model_alloc(&P, v.V, H);
-	draw(P.Wxh, h * V, &g);
-	draw(P.Whh, h * h, &g);
-	draw(P.Why, V * h, &g);
+	draw(P.Wxh, h * V, v.V, H, H, &in, &g);
+	draw(P.Whh, h * h, H, H, H, &in, &g);
+	draw(P.Why, V * h, H, v.V, H, &in, &g);
 
 	struct ts_writer w;
 	ts_wopen(&w, NULL);
