@@ -170,3 +170,14 @@ layout() {
 	[ "$stderr" = "train: -L 3: the model $D/a/ckpt.t has -L 2" ]
 	[ ! -e "$D/x" ]
 }
+
+@test "train -i: the initial weights' scheme, recorded and checked on resume" {
+	run -0 "$TRAIN" -c "$C" -d "$D/u" -C lstm -H 8 -i uniform:0.08 -n 10 -k 10 -S 0 -e 10
+	settings "$D/u/ckpt.t" | grep -qx 'init uniform:0.08'
+	rnn-init -C lstm -H 8 -i uniform:0.08 -s 1 "$D/u/vocab.t" | cmp - "$D/u/init.t"
+	run -2 --separate-stderr "$TRAIN" -d "$D/u" -n 20 -r -i xavier
+	[ "$stderr" = "train: -i xavier: the checkpoint $D/u/ckpt.t was made with -i uniform:0.08" ]
+	run -2 --separate-stderr "$TRAIN" -c "$C" -d "$D/x" -i bad
+	[ "$stderr" = "train: -i: 'bad' is not normal:S, uniform:A, xavier or pytorch" ]
+	[ ! -e "$D/x" ]
+}
