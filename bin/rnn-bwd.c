@@ -26,15 +26,17 @@
 
 static void usage(void)
 {
-	fputs("usage: rnn-bwd [-c CLIP] [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n", stderr);
+	fputs("usage: rnn-bwd [-M] [-c CLIP] [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
 static void help(void)
 {
-	puts("usage: rnn-bwd [-c CLIP] [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n"
+	puts("usage: rnn-bwd [-M] [-c CLIP] [-j N] [-m MODEL | -w WORKSPACE] [FILE]\n"
 	     "Backward pass over each forward frame (from rnn-fwd) of FILE or stdin:\n"
 	     "writes a frame \"grads\" with dWxh, dWhh, dWhy, dbh, dby and dh0.\n"
+	     "  -M            gradients of the mean loss per character of the window\n"
+	     "                (the loss over T), not of its sum (min-char-rnn's)\n"
 	     "  -c CLIP       clip each gradient element to [-CLIP, CLIP] (5; 0: never)\n"
 	     "  -j N          threads for the large products (1; or CHARNN_THREADS);\n"
 	     "                the same bytes whatever N\n"
@@ -97,9 +99,17 @@ static struct rnn_params gradients(struct work *k, const struct ws_src *src,
 	return k->G;
 }
 
-/* The backward pass of forward frame f (read from stream), written to w. */
+/* a (n) *= s. */
+static void scale(real *a, size_t n, real s)
+{
+	for (size_t i = 0; i < n; i++)
+		a[i] *= s;
+}
+
+/* The backward pass of forward frame f (read from stream), written to w;
+ * with mean, the gradients of the window's loss over T. */
 static void backward(struct work *k, struct ws_src *src, const struct ts_frame *f,
-		     real clip, const char *stream, struct ts_writer *w)
+		     real clip, int mean, const char *stream, struct ts_writer *w)
 {
 	static const char *const consumed[] = { "x", "y", "h0", WS_HS, WS_PS, NULL };
 	struct rnn_params P, G;
@@ -117,6 +127,14 @@ static void backward(struct work *k, struct ws_src *src, const struct ts_frame *
 			     rnn_scratch_bytes(P.V, P.H, win.T, win.B));
 
 	rnn_backward(&G, k->dh0, &P, win.T, win.B, win.x, win.y, win.h0, hs, ps, k->scratch);
+	if (mean) {
+		real s = (real)(1.0 / win.T);
+		struct ts_tensor t[MODEL_NTENSORS];
+		model_tensors(t, &G, "");
+		for (int i = 0; i < MODEL_NTENSORS; i++)
+			scale(t[i].data, t[i].count, s);
+		scale(k->dh0, (size_t)(B * H), s);
+	}
 	if (clip > 0)
 		rnn_clip(&G, clip);
 
@@ -140,8 +158,10 @@ int main(int argc, char **argv)
 	setprog(argv[0]);
 	if (argc > 1 && is_help(argv[1]))
 		help();
-	while ((c = getopt(argc, argv, "c:j:m:w:")) != -1) {
-		if (c == 'c')
+	while ((c = getopt(argc, argv, "Mc:j:m:w:")) != -1) {
+		if (c == 'M')
+			ns.mean = 1;
+		else if (c == 'c')
 			ns.clip = (real)estrtod(optarg, 0, 1e30, "-c");
 		else if (c == 'j')
 			rnn_set_threads_arg(optarg);
@@ -160,7 +180,7 @@ int main(int argc, char **argv)
 	ts_wopen(&w, NULL);
 	while (ts_read_frame(&r, &f)) {
 		if (!netstage_backward(&ns, &src, &f, r.path, &w))
-			backward(&k, &src, &f, ns.clip, r.path, &w);
+			backward(&k, &src, &f, ns.clip, ns.mean, r.path, &w);
 		ts_frame_free(&f);
 	}
 	ts_rclose(&r);

@@ -171,6 +171,8 @@ void model_tensors(struct ts_tensor out[MODEL_NTENSORS], const struct rnn_params
 		t->dtype = TS_REAL;
 		t->rank = rank[i];
 		memcpy(t->dims, dims[i], sizeof dims[i]);
+		t->count = dims[i][0] * (rank[i] == 2 ? dims[i][1] : 1);
+		t->nbytes = t->count * sizeof(real);
 		t->data = data[i];
 	}
 }

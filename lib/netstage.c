@@ -290,6 +290,18 @@ static int consumed(char names[][TS_MAX_NAME + 1], const char **drop, int L)
 	return k;
 }
 
+/* Scale every gradient of G and the n reals of d by s. */
+static void scale(const struct params *G, real *d, size_t n, real s)
+{
+	for (int i = 0; i < G->n; i++) {
+		real *g = G->t[i].data;
+		for (uint64_t k = 0; k < G->t[i].count; k++)
+			g[k] *= s;
+	}
+	for (size_t k = 0; k < n; k++)
+		d[k] *= s;
+}
+
 /* Clip every gradient of G to [-c, c] (c 0: not at all). */
 static void clip(const struct params *G, real c)
 {
@@ -326,6 +338,8 @@ int netstage_backward(struct netstage *ns, struct ws_src *src, const struct ts_f
 	}
 	net_backward_ref(&G.N, dh0, dc0, &j.P, j.win.T, j.win.B, j.win.x, j.win.y, j.h0, j.c0,
 			 &j.A, j.ps, ns->scratch);
+	if (ns->mean)
+		scale(&G, dstate, j.B * params_state_reals(&j.m), (real)(1.0 / j.win.T));
 	clip(&G, ns->clip);
 	char names[4 + 6 * NET_MAX_L][TS_MAX_NAME + 1];
 	const char *drop[5 + 6 * NET_MAX_L];

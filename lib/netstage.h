@@ -31,6 +31,7 @@ struct netstage {
 	double dropout;		/* rnn-fwd -D: the rate (0: none) */
 	uint64_t seed;		/* rnn-fwd -s: the dropout masks' seed */
 	real clip;		/* rnn-bwd -c (0: none) */
+	int mean;		/* rnn-bwd -M: gradients of the loss over T */
 	struct {
 		int have, cell, L;
 		size_t B, H[NET_MAX_L];

@@ -33,11 +33,8 @@ static void tens(struct ts_tensor *t, const char *name, int rank, uint64_t d0, u
 static void list(struct params *m)
 {
 	if (!m->fam) {
-		struct ts_tensor t[MODEL_NTENSORS];
-		model_tensors(t, &m->P, "");
+		model_tensors(m->t, &m->P, "");
 		m->n = MODEL_NTENSORS;
-		for (int i = 0; i < m->n; i++)
-			tens(&m->t[i], t[i].name, t[i].rank, t[i].dims[0], t[i].dims[1], t[i].data);
 		return;
 	}
 	const struct net *N = &m->N;

@@ -5,7 +5,7 @@ bats_require_minimum_version 1.5.0
 load test_helper
 load mdl_helper
 
-USAGE="usage: rnn-bwd [-c CLIP] [-j N] [-m MODEL | -w WORKSPACE] [FILE]"
+USAGE="usage: rnn-bwd [-M] [-c CLIP] [-j N] [-m MODEL | -w WORKSPACE] [FILE]"
 GRADS="dWxh dWhh dWhy dbh dby"
 
 # A model of V 6, H 4; the forward frame of a window (T 3, B 1) without
@@ -110,6 +110,22 @@ values() {
 	[ "$(values "$D/clip.t" dby | cut -d' ' -f3-)" = "$(values "$D/free.t" dby | cut -d' ' -f3-)" ]
 	cmp <(tensordump -a "$D/clip.t" | mdl_pick dWxh dWhh dWhy dbh dh0) \
 		<(tensordump -a "$D/free.t" | mdl_pick dWxh dWhh dWhy dbh dh0)
+}
+
+@test "rnn-bwd -M: the gradients of the mean loss per character, the sum's over T, clipped after" {
+	rnn-bwd -c 0 -m "$D/model.t" < "$D/fl.t" > "$D/s.t"
+	rnn-bwd -c 0 -M -m "$D/model.t" < "$D/fl.t" > "$D/m.t"
+	for t in $GRADS dh0; do
+		paste <(values "$D/s.t" "$t" | tr ' ' '\n') <(values "$D/m.t" "$t" | tr ' ' '\n') |
+			awk 'NF == 2 { n++; d = $1 / 10 - $2; if (d < 0) d = -d
+				if (d > 1e-6 * (($1 < 0 ? -$1 : $1) / 10 + 1e-3)) bad++ }
+				END { exit !(n > 0 && !bad) }'
+	done
+	# dby[0] is about -8.3 summed, -0.83 as a mean: under a clip of 0.5
+	# only after the scaling.
+	[ "$(values "$D/m.t" dby | awk '{ print $1 }')" != "-0.5" ]
+	rnn-bwd -c 0.5 -M -m "$D/model.t" < "$D/fl.t" > "$D/c.t"
+	[ "$(values "$D/c.t" dby | awk '{ print $1 }')" = "-0.5" ]
 }
 
 @test "rnn-bwd -c 1.5 clips every gradient element to [-1.5, 1.5]" {
