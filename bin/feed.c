@@ -59,7 +59,9 @@ enum {
 };
 
 /* Options that a resumed run takes from its checkpoint unless given. */
-enum { GIVEN_T = 1, GIVEN_B = 2, GIVEN_V = 4, GIVEN_S = 8, GIVEN_D = 16 };
+enum { GIVEN_T = 1, GIVEN_B = 2, GIVEN_S = 8 };
+/* The fractions feed takes as numbers and records (struct ckpt_num). */
+enum { NUM_VAL, NUM_TEST, NUM_DROP, NNUM };
 
 struct opts {
 	int T, B;
@@ -67,17 +69,20 @@ struct opts {
 	long long iters;	/* stop after this many iterations (0: never) */
 	long long ckpt_every, sample_every, val_every, progress_every;
 	long long sample_len, val_max;
-	double valfrac;
-	const char *valfrac_arg;	/* as given */
+	struct ckpt_num num[NNUM];	/* -v held out, -t test, -D dropout */
 	unsigned long long seed;
 	const char *init, *resume, *ckpt, *ws, *log, *vlog, *best, *corpus;
 	int check;		/* -K: check the options (and checkpoint), print */
 	unsigned given;		/* GIVEN_* */
 	struct ckpt_settings extra;	/* -x NAME=VALUE */
 	const char *optim;	/* -O: the optimiser whose state to keep (NULL: adagrad) */
-	double dropout;		/* -D: the rate rnn-fwd drops at (0: none) */
-	const char *dropout_arg;	/* as given, or the checkpoint's (NULL: none) */
 };
+
+/* The value of number i of o (NUM_*). */
+static double num(const struct opts *o, int i)
+{
+	return strtod(o->num[i].arg, NULL);
+}
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM), or 0. */
 static volatile sig_atomic_t stop_signal;
@@ -87,7 +92,7 @@ static void usage(void)
 	fputs("usage: feed [-T steps] [-B batch] [-q ahead] [-n iters] [-k every] [-o ckpt]\n"
 	      "            [-L log] [-V vallog] [-b best] [-S every] [-N chars] [-v frac]\n"
 	      "            [-e every] [-E chars] [-p every] [-s seed] [-x name=value]\n"
-	      "            [-O optimiser] [-D dropout]\n"
+	      "            [-t frac] [-O optimiser] [-D dropout]\n"
 	      "            (-i MODEL | -r CKPT) -w WORKSPACE CORPUS\n"
 	      "       feed -K [options] [-r CKPT]\n", stderr);
 	exit(EXIT_USAGE);
@@ -102,7 +107,7 @@ static void help(void)
 	     "comes back round the loop on stdin.\n"
 	     "  -i MODEL      start from a model (rnn-init)\n"
 	     "  -r CKPT       resume from a checkpoint, exactly, with its settings;\n"
-	     "                -T, -B, -v, -s, -x given must agree with them\n"
+	     "                -T, -B, -v, -t, -s, -D, -x given must agree with them\n"
 	     "  -w FILE       workspace to create, shared with rnn-fwd/rnn-bwd/adagrad -w\n"
 	     "  -T N          steps per window (25)\n"
 	     "  -B N          sequences trained side by side (1)\n"
@@ -117,7 +122,10 @@ static void help(void)
 	     "  -b FILE       checkpoint with the lowest held-out bpc so far\n"
 	     "  -S N          sample every N iterations to stderr (1000; 0: never)\n"
 	     "  -N N          characters per sample (200)\n"
-	     "  -v F          hold out the last fraction F of the corpus (0)\n"
+	     "  -v F          hold out the fraction F of the corpus before the test\n"
+	     "                part for validation (0)\n"
+	     "  -t F          keep the last fraction F of the corpus as a test part,\n"
+	     "                scored once at the end (0)\n"
 	     "  -e N          measure held-out bits per character every N (1000)\n"
 	     "  -E N          at most N held-out characters per measurement (100000)\n"
 	     "  -p N          progress line every N iterations (0: every second)\n"
@@ -165,18 +173,6 @@ static void checkpoint(const char *path, const struct ts_map *ws, const struct c
 		ckpt_write(path, ts_map_find(ws, WS_PARAMS, WS_VOCAB), &P, &M, &t);
 }
 
-/* Die (a usage error) if option opt, given (as arg), disagrees with the
- * checkpoint's setting name, compared as numbers. Returns the checkpoint's
- * value, or NULL if it has none. */
-static const char *agree(const struct ckpt_state *s, const char *name, const char *opt,
-			 const char *arg, int given, const char *path)
-{
-	const char *v = ckpt_get(&s->set, name);
-	if (v && given && strtod(v, NULL) != strtod(arg, NULL))
-		uprintf("%s %s: the checkpoint %s was made with %s %s", opt, arg, path, opt, v);
-	return v;
-}
-
 /* A resumed run's optimiser: the checkpoint's ("adagrad" if it names
  * none); -O given must agree. */
 static void resume_optim(struct opts *o, const struct ckpt_state *s)
@@ -203,33 +199,17 @@ static void resume_settings(struct opts *o, const struct ckpt_state *s)
 		uprintf("-B %d: the checkpoint %s was made with -B %lld", o->B, path, s->B);
 	o->T = (int)s->T;
 	o->B = (int)s->B;
-	if ((v = agree(s, "valfrac", "-v", o->valfrac_arg, o->given & GIVEN_V, path))) {
-		o->valfrac = strtod(v, NULL);
-		o->valfrac_arg = v;
-	}
+	ckpt_resume_nums(o->num, NNUM, &s->set, path);
 	if ((v = ckpt_get(&s->set, "seed"))) {
 		if ((o->given & GIVEN_S) && strtoull(v, NULL, 10) != o->seed)
 			uprintf("-s %llu: the checkpoint %s was made with -s %s", o->seed, path, v);
 		o->seed = strtoull(v, NULL, 10);
 	}
-	if (!(o->valfrac >= 0 && o->valfrac <= 0.99))
-		eprintf("%s: frame '%s': valfrac %s out of range [0, 0.99]", path,
-			CKPT_SETTINGS, v);
 	for (int i = 0; i < o->extra.n; i++)
 		if ((v = ckpt_get(&s->set, o->extra.name[i])) && strcmp(v, o->extra.value[i]))
 			uprintf("-x %s=%s: the checkpoint %s was made with %s=%s",
 				o->extra.name[i], o->extra.value[i], path, o->extra.name[i], v);
 	resume_optim(o, s);
-	v = ckpt_get(&s->set, "dropout");
-	if ((o->given & GIVEN_D) && strtod(v ? v : "0", NULL) != o->dropout)
-		uprintf("-D %s: the checkpoint %s was made with -D %s", o->dropout_arg, path,
-			v ? v : "0");
-	if (v) {
-		o->dropout = strtod(v, NULL);
-		o->dropout_arg = v;
-	}
-	if (!(o->dropout >= 0 && o->dropout < 1))
-		eprintf("%s: frame '%s': dropout %s out of range [0, 1)", path, CKPT_SETTINGS, v);
 	if (o->iters && o->iters <= s->iter)
 		uprintf("-n %lld: the checkpoint %s is at iteration %lld already", o->iters,
 			path, s->iter);
@@ -272,18 +252,17 @@ static void record_settings(const struct opts *o, struct ckpt_state *s, const st
 	ckpt_set(&s->set, "B", v, "-B");
 	snprintf(v, sizeof v, "%llu", o->seed);
 	ckpt_set(&s->set, "seed", v, "-s");
-	snprintf(v, sizeof v, "%s", o->valfrac_arg);
-	ckpt_set(&s->set, "valfrac", v, "-v");
+	ckpt_set(&s->set, "valfrac", o->num[NUM_VAL].arg, "-v");
 	ckpt_set(&s->set, "real", ts_dtype_name(TS_REAL), "real");
 	/* Recorded only when it is not the default, so that Adagrad's
 	 * checkpoints stay as they were. */
 	if (o->optim && strcmp(o->optim, "adagrad"))
 		ckpt_set(&s->set, "optim", o->optim, "-O");
-	if (o->dropout_arg) {
-		/* Copied first: the argument may be the checkpoint's own value. */
-		snprintf(v, sizeof v, "%s", o->dropout_arg);
-		ckpt_set(&s->set, "dropout", v, "-D");
-	}
+	/* These only when given (or resumed), so that checkpoints made
+	 * without them stay as they were. */
+	for (int i = NUM_TEST; i < NNUM; i++)
+		if (o->num[i].given || ckpt_get(&s->set, o->num[i].name))
+			ckpt_set(&s->set, o->num[i].name, o->num[i].arg, o->num[i].opt);
 }
 
 /* The run's state: a checkpoint's (-r), or a fresh one (-i). */
@@ -322,7 +301,9 @@ struct data {
 	struct corpus corpus;
 	uint64_t ntrain;	/* the first ntrain characters train */
 	uint64_t nval;		/* held-out characters measured (at most -E) */
+	uint64_t test, ntest;	/* the test part: where it starts, its length */
 	uint64_t L;		/* characters in each sequence's slice */
+	uint64_t epoch;		/* windows in one pass over the slices */
 };
 
 /* Open the corpus and check it, and a resumed state, against the options
@@ -335,8 +316,14 @@ static void open_data(struct data *d, const struct opts *o, struct ckpt_state *s
 	corpus_open(&d->corpus, o->corpus, v.V);
 	corpus_check_vocab(&d->corpus, &v);
 	vocab_free(&v);
-	d->nval = (uint64_t)((double)d->corpus.n * o->valfrac);
-	d->ntrain = d->corpus.n - d->nval;
+	/* The corpus is cut [train | validation | test]. */
+	if (num(o, NUM_VAL) + num(o, NUM_TEST) > 0.99)
+		eprintf("-v %s and -t %s: together over 0.99 of the corpus held out",
+			o->num[NUM_VAL].arg, o->num[NUM_TEST].arg);
+	d->nval = (uint64_t)((double)d->corpus.n * num(o, NUM_VAL));
+	d->ntest = (uint64_t)((double)d->corpus.n * num(o, NUM_TEST));
+	d->ntrain = d->corpus.n - d->nval - d->ntest;
+	d->test = d->ntrain + d->nval;
 	if (o->resume && (uint64_t)s->ntrain != d->ntrain)
 		eprintf("%s: checkpoint trained on %lld characters, this corpus gives %llu",
 			o->resume, s->ntrain, (unsigned long long)d->ntrain);
@@ -348,6 +335,8 @@ static void open_data(struct data *d, const struct opts *o, struct ckpt_state *s
 	if ((uint64_t)s->pos >= d->L)
 		eprintf("%s: frame '%s': pos %lld out of range [0, %llu)", o->resume,
 			CKPT_STATE, s->pos, (unsigned long long)d->L);
+	/* Window starts p = 0, T, 2T, ... while p + T + 1 < L (THE SCHEDULE). */
+	d->epoch = (d->L - (uint64_t)o->T - 2) / (uint64_t)o->T + 1;
 	if (d->nval > (uint64_t)o->val_max)
 		d->nval = (uint64_t)o->val_max;
 }
@@ -397,6 +386,7 @@ static double validate(const struct params *m, const struct corpus *c, uint64_t 
 struct pace {
 	double t0, tlast;	/* start, last line */
 	long long first;	/* iteration at the start */
+	uint64_t epoch;		/* windows in one epoch */
 };
 
 /* With a schedule recorded (setting sched, from train -R), "  lr X", the
@@ -413,6 +403,8 @@ static void rate_text(char *buf, size_t n, const struct ckpt_state *s)
 static void progress(const struct opts *o, const struct ckpt_state *s, double loss,
 		     double val, struct pace *p)
 {
+	/* The epoch, passes over the training text, char-rnn's measure. */
+	double epoch = (double)s->iter / (double)p->epoch;
 	double t = now();
 	int due = o->progress_every ? s->iter % o->progress_every == 0 : t - p->tlast >= 1;
 	if (!due && s->iter != o->iters)
@@ -431,8 +423,9 @@ static void progress(const struct opts *o, const struct ckpt_state *s, double lo
 	char lr[48];
 	rate_text(lr, sizeof lr, s);
 	/* The smoothed loss per character in bits, to set beside val. */
-	fprintf(stderr, "iter %lld  loss %.4f  smooth %.4f  train %.4f bpc%s%s  %.0f char/s%s\n",
-		s->iter, loss, s->smooth, s->smooth / o->T / log(2.0), vs, lr, rate, eta);
+	fprintf(stderr, "iter %lld  epoch %.2f  loss %.4f  smooth %.4f  train %.4f bpc%s%s  "
+		"%.0f char/s%s\n", s->iter, epoch, loss, s->smooth, s->smooth / o->T / log(2.0),
+		vs, lr, rate, eta);
 }
 
 /* The first iteration after iter at which feed acts with the loop idle: a
@@ -606,8 +599,8 @@ static double take_step(struct loop *lp, struct ckpt_state *s, struct logf *log)
 /* -x NAME=VALUE into o->extra; feed's own settings cannot be given so. */
 static void extra_setting(struct opts *o, const char *arg)
 {
-	static const char *const own[] = { "H", "T", "B", "seed", "valfrac", "real", "optim",
-					   "cell", "L", "dropout" };
+	static const char *const own[] = { "H", "T", "B", "seed", "valfrac", "testfrac",
+					   "real", "optim", "cell", "L", "dropout" };
 	const char *eq = strchr(arg, '=');
 	char name[TS_MAX_NAME + 1];
 	if (!eq || eq == arg || (size_t)(eq - arg) > TS_MAX_NAME)
@@ -618,6 +611,14 @@ static void extra_setting(struct opts *o, const char *arg)
 		if (strcmp(name, own[i]) == 0)
 			uprintf("-x: %s is feed's own setting", name);
 	ckpt_set(&o->extra, name, eq + 1, "-x");
+}
+
+/* A number option (-v, -t, -D) given as arg into n: checked, kept as text. */
+static void number(struct ckpt_num *n, const char *arg)
+{
+	estrtod(arg, n->lo, n->hi, n->opt);
+	n->arg = arg;
+	n->given = 1;
 }
 
 /* One option c with argument arg into o. */
@@ -635,8 +636,8 @@ static void option(struct opts *o, int c, const char *arg)
 	case 'b': o->best = arg; break;
 	case 'S': o->sample_every = estrtonum(arg, 0, 1LL << 62, "-S"); break;
 	case 'N': o->sample_len = estrtonum(arg, 0, 1LL << 40, "-N"); break;
-	case 'v': o->valfrac = estrtod(arg, 0, 0.99, "-v"); o->valfrac_arg = arg;
-		  o->given |= GIVEN_V; break;
+	case 'v': number(&o->num[NUM_VAL], arg); break;
+	case 't': number(&o->num[NUM_TEST], arg); break;
 	case 'e': o->val_every = estrtonum(arg, 1, 1LL << 62, "-e"); break;
 	case 'E': o->val_max = estrtonum(arg, 2, 1LL << 62, "-E"); break;
 	case 'p': o->progress_every = estrtonum(arg, 0, 1LL << 62, "-p"); break;
@@ -647,8 +648,7 @@ static void option(struct opts *o, int c, const char *arg)
 	case 'r': o->resume = arg; break;
 	case 'w': o->ws = arg; break;
 	case 'K': o->check = 1; break;
-	case 'D': o->dropout = estrtod(arg, 0, 0.99, "-D"); o->dropout_arg = arg;
-		  o->given |= GIVEN_D; break;
+	case 'D': number(&o->num[NUM_DROP], arg); break;
 	case 'O': if (!optim_find(arg))
 			  uprintf("-O: '%s' is not adagrad, rmsprop or adam", arg);
 		  o->optim = arg; break;
@@ -660,11 +660,14 @@ static void parse(struct opts *o, int argc, char **argv)
 {
 	*o = (struct opts){ .T = 25, .B = 1, .ahead = AHEAD, .ckpt_every = 1000, .sample_every = 1000,
 			    .val_every = 1000, .sample_len = 200, .val_max = 100000,
-			    .seed = 1, .valfrac_arg = "0" };
+			    .seed = 1,
+			    .num = { { "valfrac", "-v", "0", 0, 0.99, "0", 0 },
+				     { "testfrac", "-t", "0", 0, 0.99, "0", 0 },
+				     { "dropout", "-D", "0", 0, 0.99, "0", 0 } } };
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	int c;
-	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:V:b:S:N:v:e:E:p:s:x:i:r:w:KO:D:")) != -1)
+	while ((c = getopt(argc, argv, "T:B:q:n:k:o:L:V:b:S:N:v:t:e:E:p:s:x:i:r:w:KO:D:")) != -1)
 		option(o, c, optarg);
 	if ((uint64_t)o->T * (uint64_t)o->B > (1u << 24))
 		uprintf("-T times -B is over 2^24 characters per window");
@@ -773,8 +776,27 @@ static void at_stop(const struct opts *o, struct ckpt_state *s, struct run *r)
 	progress(o, s, r->loss, s->val, &r->pace);
 }
 
+/* The test part scored once, at the end, by the last model and by the best
+ * one (-b), to stderr. */
+static void test(const struct opts *o, const struct ckpt_state *s, struct run *r)
+{
+	const struct data *d = &r->d;
+	double last = validate(&r->P, &d->corpus, d->test, d->ntest);
+	char best[64] = "";
+	struct stat st;
+	if (o->best && s->best >= 0 && stat(o->best, &st) == 0) {
+		struct gen_model g;
+		gen_load(&g, o->best);
+		snprintf(best, sizeof best, "; %.4f bpc by the best checkpoint",
+			 validate(&g.m, &d->corpus, d->test, d->ntest));
+		gen_free(&g);
+	}
+	fprintf(stderr, "test %.4f bpc by the model of iteration %lld%s (%llu characters)\n",
+		last, s->iter, best, (unsigned long long)d->ntest);
+}
+
 /* Train to -n (or until a signal); then the last measurement and
- * checkpoint if the schedule did not just make them. */
+ * checkpoint if the schedule did not just make them, and the test. */
 static void run_loop(const struct opts *o, struct ckpt_state *s, struct run *r)
 {
 	/* A resumed run's first iteration was acted on before its checkpoint. */
@@ -790,6 +812,8 @@ static void run_loop(const struct opts *o, struct ckpt_state *s, struct run *r)
 	log_flush(&r->log);
 	if (r->last_ckpt != s->iter)
 		checkpoint(o->ckpt, &r->ws, s);
+	if (r->d.ntest > 1)
+		test(o, s, r);
 }
 
 /* Map the workspace, open the logs and the loop's ends. */
@@ -813,7 +837,7 @@ static void open_run(const struct opts *o, const struct ckpt_state *s, struct ru
 	for (int b = 0; b < o->B; b++)
 		cursor_init(&lp->cur[b], &r->d.corpus, CURSOR_CAP);
 	loop_open(lp);
-	r->pace = (struct pace){ .t0 = now(), .first = s->iter };
+	r->pace = (struct pace){ .t0 = now(), .first = s->iter, .epoch = r->d.epoch };
 	r->pace.tlast = r->pace.t0;
 }
 
@@ -842,6 +866,7 @@ static void create_workspace(const struct opts *o, const struct ckpt *c,
 	const struct optim *opt = optim_find(o->optim ? o->optim : "adagrad");
 	struct ts_frame zeros;
 	const struct ts_frame *x = &c->xstate;
+	ckpt_check_values(c, opt);
 	if (o->resume) {
 		optim_check_state(opt, &c->params, x, c->path);
 	} else {
@@ -849,7 +874,7 @@ static void create_workspace(const struct opts *o, const struct ckpt *c,
 		x = &zeros;
 	}
 	struct ts_tensor act[WS_MAX_ACTS];
-	int nact = ws_acts(&c->P, o->T, o->B, o->dropout > 0, act);
+	int nact = ws_acts(&c->P, o->T, o->B, num(o, NUM_DROP) > 0, act);
 	ws_create(o->ws, c->vocab, &c->P, &c->M, opt->nstate > 1 ? x : NULL, s->iter, act,
 		  nact);
 	if (!o->resume)
@@ -873,7 +898,7 @@ int main(int argc, char **argv)
 	start_state(&o, &c, &s);
 	if (o.check)
 		print_settings(&s);
-	if (o.dropout > 0 && !c.P.fam)
+	if (num(&o, NUM_DROP) > 0 && !c.P.fam)
 		uprintf("-D: dropout needs a model of the family (rnn-init -C or -L), and "
 			"%s is the default model", c.path);
 	open_data(&r.d, &o, &s, c.vocab, c.path);

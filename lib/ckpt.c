@@ -21,9 +21,28 @@ const char *ckpt_get(const struct ckpt_settings *set, const char *name)
 	return NULL;
 }
 
+void ckpt_resume_nums(struct ckpt_num *n, int count, const struct ckpt_settings *set,
+		      const char *path)
+{
+	for (int i = 0; i < count; i++) {
+		const char *v = ckpt_get(set, n[i].name);
+		if (!v)
+			v = n[i].dflt;
+		if (n[i].given && strtod(v, NULL) != strtod(n[i].arg, NULL))
+			uprintf("%s %s: the checkpoint %s was made with %s %s", n[i].opt,
+				n[i].arg, path, n[i].opt, v);
+		double x = strtod(v, NULL);
+		if (!(x >= n[i].lo && x <= n[i].hi))
+			eprintf("%s: frame '%s': %s %s out of range [%g, %g]", path,
+				CKPT_SETTINGS, n[i].name, v, n[i].lo, n[i].hi);
+		n[i].arg = v;
+	}
+}
+
 void ckpt_set(struct ckpt_settings *set, const char *name, const char *value,
 	      const char *what)
 {
+	char copy[CKPT_MAX_VALUE + 1];
 	int i = 0;
 	while (i < set->n && strcmp(set->name[i], name) != 0)
 		i++;
@@ -32,10 +51,12 @@ void ckpt_set(struct ckpt_settings *set, const char *name, const char *value,
 	if (!ts_valid_name(name, 1) || strlen(value) > CKPT_MAX_VALUE)
 		uprintf("%s: a setting needs a name of 1 to %d characters and a value of "
 			"at most %d", what, TS_MAX_NAME, CKPT_MAX_VALUE);
+	/* value may be a setting's own: copied before it is overwritten. */
+	snprintf(copy, sizeof copy, "%s", value);
 	if (i == set->n)
 		set->n++;
 	snprintf(set->name[i], sizeof set->name[i], "%s", name);
-	snprintf(set->value[i], sizeof set->value[i], "%s", value);
+	memcpy(set->value[i], copy, sizeof copy);
 }
 
 /* The settings as frame CKPT_SETTINGS: one u8 tensor of text per setting. */
@@ -146,6 +167,41 @@ void ckpt_read(struct ckpt *c, const char *path, int resume)
 	c->resumable = 1;
 }
 
+/* Die naming path and the tensor unless every value of real tensor t is
+ * finite, and, if who names an optimiser, not negative (its state). */
+static void values(const struct ts_tensor *t, int nonneg, const char *who, const char *path)
+{
+	const real *a = t->data;
+	for (uint64_t k = 0; k < t->count; k++) {
+		if (!isfinite(a[k]))
+			eprintf("%s: tensor '%s': element %llu is %s, not a finite number", path,
+				t->name, (unsigned long long)k,
+				isnan(a[k]) ? "nan" : a[k] > 0 ? "inf" : "-inf");
+		if (nonneg && a[k] < 0)
+			eprintf("%s: tensor '%s': element %llu is %g, but %s's state is never "
+				"negative", path, t->name, (unsigned long long)k, (double)a[k], who);
+	}
+}
+
+void ckpt_check_values(const struct ckpt *c, const struct optim *o)
+{
+	for (int i = 0; i < c->P.n; i++)
+		values(&c->P.t[i], 0, NULL, c->path);
+	/* Adam's first state is a mean of gradients, of either sign; the
+	 * others' states are means or sums of squares. */
+	int sq = o->kind != OPTIM_ADAM;
+	char name[TS_MAX_NAME + 1];
+	for (int i = 0; i < c->M.n; i++) {
+		struct ts_tensor t = c->M.t[i];
+		snprintf(name, sizeof name, "%s%.*s", WS_MEM_PREFIX, TS_MAX_NAME - 1, t.name);
+		memcpy(t.name, name, sizeof t.name);
+		values(&t, sq, o->name, c->path);
+	}
+	for (uint32_t i = 0; i < c->xstate.n; i++)
+		if (c->xstate.t[i].dtype == TS_REAL)
+			values(&c->xstate.t[i], 1, o->name, c->path);
+}
+
 /* The f64 scalar name of the state frame, finite; if it may be absent
  * (optional: checkpoints from before it was kept), dflt then. */
 static double state_f64(const struct ckpt *c, const char *name, int optional, double dflt)
@@ -180,6 +236,9 @@ void ckpt_state(const struct ckpt *c, struct ckpt_state *s)
 	s->smooth = state_f64(c, "smooth", 0, 0);
 	s->val = state_f64(c, "val", 1, -1);
 	s->best = state_f64(c, "best", 1, -1);
+	if ((s->val != -1 && s->val < 0) || (s->best != -1 && s->best < 0))
+		eprintf("%s: frame '%s': val %g, best %g: each is -1 (none yet) or a bpc >= 0",
+			c->path, CKPT_STATE, s->val, s->best);
 	const uint64_t four = 4;
 	size_t B = (size_t)s->B;
 	/* Every state tensor found, with its shape, before the memory for
@@ -191,8 +250,10 @@ void ckpt_state(const struct ckpt *c, struct ckpt_state *s)
 		in[i] = tsf_need_shaped(st, h[i].name, TS_REAL, 2, h[i].dims, c->path);
 	s->h = emalloc(B * params_state_reals(&c->P) * sizeof(real));
 	params_states(&c->P, B, "h", s->h, h);
-	for (int i = 0; i < nh; i++)
+	for (int i = 0; i < nh; i++) {
+		values(in[i], 0, NULL, c->path);
 		memcpy(h[i].data, in[i]->data, in[i]->nbytes);
+	}
 	const struct ts_tensor *rs = tsf_need_shaped(st, "rng", TS_I64, 1, &four, c->path);
 	memcpy(s->rng.s, rs->data, sizeof s->rng.s);
 	if (!(s->rng.s[0] | s->rng.s[1] | s->rng.s[2] | s->rng.s[3]))

@@ -28,6 +28,22 @@ struct ckpt_settings {
 };
 /* The value of setting name, or NULL. */
 const char *ckpt_get(const struct ckpt_settings *set, const char *name);
+/* A number a run is made with, given as an option or taken from the
+ * checkpoint it resumes (the held-out fraction, the seed, ...). */
+struct ckpt_num {
+	const char *name;	/* the setting */
+	const char *opt;	/* the option, for messages: "-v" */
+	const char *dflt;	/* a checkpoint without the setting had this */
+	double lo, hi;		/* the range of a checkpoint's value */
+	const char *arg;	/* in: as given, or the default; out: the run's */
+	int given;		/* the option was given */
+};
+/* On resume from the checkpoint at path with settings set: each number not
+ * given is the checkpoint's (or its dflt); one given that differs from it
+ * is a usage error naming the option and both values; a checkpoint's value
+ * out of range is bad data. arg then points into set (or at dflt). */
+void ckpt_resume_nums(struct ckpt_num *n, int count, const struct ckpt_settings *set,
+		      const char *path);
 /* Set name to value (replacing any value it had); what names the source of
  * a bad one (too long, too many) in a usage error. */
 void ckpt_set(struct ckpt_settings *set, const char *name, const char *value,
@@ -73,6 +89,11 @@ void ckpt_write(const char *path, const struct ts_tensor *vocab, const struct pa
  * with their dtypes and shapes, the states of the B sequences the state
  * gives). Dies naming path on any problem. */
 void ckpt_read(struct ckpt *c, const char *path, int resume);
+/* Die naming c's path and the tensor unless every parameter and every
+ * value of the state of optimiser o (lib/optim.h) in c is finite, and the
+ * state not negative where o's never is. */
+struct optim;
+void ckpt_check_values(const struct ckpt *c, const struct optim *o);
 /* The state of a checkpoint read with resume, into s (s->h allocated):
  * every field is checked for dtype and shape, and T, B and iter for range;
  * the caller checks pos and ntrain against its corpus. */

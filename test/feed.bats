@@ -161,6 +161,67 @@ set_scalar() {
 	[ "$stderr" = "feed: <stdin>: the loop closed before iteration 51 came back" ]
 }
 
+# Stream $1 with element 0 of tensor $2 set to $3 (text form), to file $4.
+set_first() {
+	tensordump -a "$1" | sed 's/^frame \([^ ]*\) .*/frame \1/' |
+		awk -v n="$2" -v v="$3" 'skip { sub(/^ *[^ ]+/, "  " v); skip = 0 }
+			$1 == "tensor" && $2 == n && !done { skip = done = 1 } { print }' |
+		tensordump -r > "$4"
+}
+
+@test "feed: -r and -i check the values: finite parameters and states, memory not negative, val and best" {
+	cd "$BATS_TEST_TMPDIR"
+	prepare "$C" c.t
+	loop a -n 20 -k 20 -S 0 -v 0.1 -e 10
+	for bad in "h nan" "Whh inf" "mbh -0.5" "val -7" "best -2"; do
+		set -- $bad
+		if [ "$1" = val ] || [ "$1" = best ]; then
+			set_scalar a/ckpt.t "$1" "$2" bad.t
+		else
+			set_first a/ckpt.t "$1" "$2" bad.t
+		fi
+		run -1 --separate-stderr feed -r bad.t -o x.t -w ws.t c.t < /dev/null
+		case $1 in
+		h) [ "$stderr" = "feed: bad.t: tensor 'h': element 0 is nan, not a finite number" ] ;;
+		Whh) [ "$stderr" = "feed: bad.t: tensor 'Whh': element 0 is inf, not a finite number" ] ;;
+		mbh) [ "$stderr" = "feed: bad.t: tensor 'mbh': element 0 is -0.5, but adagrad's state is never negative" ] ;;
+		val) [[ "$stderr" == "feed: bad.t: frame 'state': val -7, best "*": each is -1 (none yet) or a bpc >= 0" ]] ;;
+		best) [[ "$stderr" == "feed: bad.t: frame 'state': val "*", best -2: each is -1 (none yet) or a bpc >= 0" ]] ;;
+		esac
+		[ ! -e ws.t ] && [ ! -e x.t ]
+	done
+	# A model to start from is checked the same way.
+	set_first m.t Wxh nan bad.t
+	run -1 --separate-stderr feed -i bad.t -w ws.t c.t < /dev/null
+	[ "$stderr" = "feed: bad.t: tensor 'Wxh': element 0 is nan, not a finite number" ]
+	[ ! -e ws.t ]
+}
+
+@test "feed -t: a test part after the held-out one, scored once at the end; epochs in the progress line" {
+	cd "$BATS_TEST_TMPDIR"
+	prepare "$C" c.t
+	loop a -n 60 -k 60 -S 0 -v 0.1 -t 0.2 -e 20 -p 20 -b a/best.t
+	n=$(tensordump c.t | awk '$1 == "tensor" && $2 == "x" { gsub(/[][]/, "", $4); print $4; exit }')
+	nval=$(awk -v n="$n" 'BEGIN { print int(n * 0.1) }')
+	ntest=$(awk -v n="$n" 'BEGIN { print int(n * 0.2) }')
+	[ "$(scalar a/ckpt.t ntrain)" -eq $((n - nval - ntest)) ]
+	grep -qE "^test [0-9.]+ bpc by the model of iteration 60; [0-9.]+ bpc by the best checkpoint \($ntest characters\)$" a/err
+	# One epoch is (L - T - 2) / T + 1 windows of T 25 (integer division).
+	L=$((n - nval - ntest))
+	w=$(( (L - 27) / 25 + 1 ))
+	want=$(awk -v w="$w" 'BEGIN { printf "%.2f", 40 / w }')
+	grep -q "^iter 40  epoch $want  loss " a/err
+	feed -K -r a/ckpt.t | grep -qx 'testfrac 0.2'
+	run -2 --separate-stderr feed -K -r a/ckpt.t -t 0.1
+	[ "$stderr" = "feed: -t 0.1: the checkpoint a/ckpt.t was made with -t 0.2" ]
+	run -1 --separate-stderr feed -i m.t -w ws.t -v 0.5 -t 0.5 c.t < /dev/null
+	[ "$stderr" = "feed: -v 0.5 and -t 0.5: together over 0.99 of the corpus held out" ]
+	# Without -t no test line, and no testfrac setting.
+	loop b -n 20 -k 20 -S 0 -v 0.1 -e 20
+	! grep -q '^test ' b/err
+	! feed -K -r b/ckpt.t | grep -q testfrac
+}
+
 @test "feed: -r takes its settings from the checkpoint; one given that differs is a usage error" {
 	cd "$BATS_TEST_TMPDIR"
 	prepare "$C" c.t

@@ -92,7 +92,7 @@ settings() {
 
 @test "train -R: the progress line shows the scheduled rate; stopped and resumed, byte-identical" {
 	run -0 --separate-stderr "$TRAIN" -c "$C" -d "$D/a" -H 16 -n 200 -k 70 -S 0 -e 50 -p 50 -R step:50:50:0.5
-	grep -qE '^iter 100  loss [0-9.]+  smooth [0-9.]+  train [0-9.]+ bpc  val [0-9.]+ bpc  lr 0.05  [0-9]+ char/s' <<< "$stderr"
+	grep -qE '^iter 100  epoch [0-9.]+  loss [0-9.]+  smooth [0-9.]+  train [0-9.]+ bpc  val [0-9.]+ bpc  lr 0.05  [0-9]+ char/s' <<< "$stderr"
 	grep -qE '^iter 200  .*  lr 0.0125  ' <<< "$stderr"
 	settings "$D/a/ckpt.t" | grep -qx 'sched step:50:50:0.5'
 	run -0 "$TRAIN" -c "$C" -d "$D/b" -H 16 -n 100 -k 70 -S 0 -e 50 -R step:50:50:0.5
