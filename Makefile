@@ -44,7 +44,7 @@ LIBOBJS = $(O)/err.o $(O)/arg.o $(O)/afile.o $(O)/fdio.o \
           $(O)/tstext.o $(O)/tstext_read.o $(O)/npy.o $(O)/npy_read.o $(O)/pgm.o \
           $(O)/utf8.o $(O)/textio.o $(O)/vocab.o \
           $(O)/rng.o $(O)/rnn.o $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o \
-          $(O)/pool.o $(O)/net.o $(O)/netmodel.o $(O)/netstage.o $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/params.o $(O)/ckpt.o $(O)/optim.o $(O)/optim_stage.o $(O)/runlog.o $(O)/gen.o $(O)/corpus.o
+          $(O)/pool.o $(O)/net.o $(O)/net_fast.o $(O)/netmodel.o $(O)/netstage.o $(O)/model.o $(O)/workspace.o $(O)/tsframe.o $(O)/params.o $(O)/ckpt.o $(O)/optim.o $(O)/optim_stage.o $(O)/runlog.o $(O)/gen.o $(O)/corpus.o
 
 BINS = $(PROGS:%=$(B)/%)
 
@@ -55,7 +55,7 @@ $(O)/%.o: lib/%.c lib/*.h
 	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -c -o $@ $<
 
 # The kernel versions are one body, compiled once for each.
-$(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o: lib/rnn_kernels.inc
+$(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o: lib/rnn_kernels.inc lib/net_kernels.inc
 
 $(O)/bin-%.o: bin/%.c lib/*.h
 	@mkdir -p $(O)
@@ -141,7 +141,7 @@ clean:
 # $(O)/bench/NAME, linked like the programs.
 TESTPROGS  = $(O)/test/gradcheck $(O)/test/kernels $(O)/test/crc
 BENCHPROGS = $(O)/bench/inproc $(O)/bench/kernels $(O)/bench/crc $(O)/bench/runstat \
-             $(O)/bench/peak
+             $(O)/bench/peak $(O)/bench/net
 testprogs: $(TESTPROGS)
 benchprogs: $(BENCHPROGS)
 $(O)/test/%: test/%.c $(O)/libcharnn.a

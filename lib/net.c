@@ -5,10 +5,14 @@
  * reference: one character and one layer at a time, straight from the
  * equations, as rnn.c's _ref functions are for the vanilla RNN.
  *
- * There is no fast version yet. Measured (rnn-fwd -m | rnn-bwd -m, float,
- * T=50 B=50 V=65, this machine shared with other work): LSTM 2x128 about
- * 3.0k characters/s, GRU 2x128 3.9k, where the vanilla RNN at H=128 with
- * rnn.c's kernels does 310k. */
+ * The fast versions are in net_fast.c. Measured (rnn-fwd -m | rnn-bwd -m,
+ * float, T=50 B=50 V=65, this machine shared with other work): LSTM 2x128
+ * about 3.0k characters/s, GRU 2x128 3.9k, where the vanilla RNN at H=128
+ * with rnn.c's kernels does 310k.
+ *
+ * Dropout (net_acts.drop): the input of layer l+1, and the output layer's
+ * for the top one, is the layer's state times its mask (dropped()); the
+ * backward pass multiplies the gradients going down those paths by it. */
 #include "net.h"
 
 #include <math.h>
@@ -152,9 +156,21 @@ static void softmax(real *p, int V)
 		p[v] = (real)(p[v] / sum);
 }
 
-/* Softmax output layer and loss over the top layer's states, as rnn.c. */
+/* in (I) = row (I) times its dropout multipliers drop (I), or row itself
+ * when drop is NULL. */
+static const real *dropped(real *in, const real *row, const real *drop, int I)
+{
+	if (!drop)
+		return row;
+	for (int i = 0; i < I; i++)
+		in[i] = row[i] * drop[i];
+	return in;
+}
+
+/* Softmax output layer and loss over the top layer's states top (n,H)
+ * times drop (n,H) (NULL: none), as rnn.c; in (H) scratch. */
 static double output_ref(const struct net *P, int T, int B, const int32_t *y,
-			 const real *top, real *ps, real *loss)
+			 const real *top, const real *drop, real *in, real *ps, real *loss)
 {
 	const int V = P->V, H = P->l[P->L - 1].H;
 	double sum = 0;
@@ -164,7 +180,8 @@ static double output_ref(const struct net *P, int T, int B, const int32_t *y,
 		for (int b = 0; b < B; b++) {
 			size_t n = (size_t)t * B + b;
 			real *p = ps + n * V;
-			affine(p, P->Why, P->by, top + n * H, 0, V, H);
+			const real *h = dropped(in, top + n * H, drop ? drop + n * H : NULL, H);
+			affine(p, P->Why, P->by, h, 0, V, H);
 			softmax(p, V);
 			loss[b] += (real)-log((double)p[y[n]]);
 		}
@@ -180,7 +197,7 @@ double net_forward_ref(const struct net *P, int T, int B, const int32_t *x,
 	int Hmax = 1;
 	for (int l = 0; l < P->L; l++)
 		Hmax = P->l[l].H > Hmax ? P->l[l].H : Hmax;
-	real *a = emalloc(4 * (size_t)Hmax * sizeof(real));
+	real *a = emalloc(5 * (size_t)Hmax * sizeof(real)), *xin = a + 4 * (size_t)Hmax;
 	for (int l = 0; l < P->L; l++) {
 		const struct net_layer *ly = &P->l[l];
 		const size_t H = (size_t)ly->H, G = (size_t)net_gates(P->cell);
@@ -191,15 +208,19 @@ double net_forward_ref(const struct net *P, int T, int B, const int32_t *x,
 				const real *cp = NULL;
 				if (P->cell == NET_LSTM)
 					cp = t ? A->cs[l] + np * H : c0[l] + (size_t)b * H;
-				const real *in = l ? A->hs[l - 1] + n * (size_t)ly->I : NULL;
+				const real *in = NULL, *dr = l ? A->drop[l - 1] : NULL;
+				if (l)
+					in = dropped(xin, A->hs[l - 1] + n * (size_t)ly->I,
+						     dr ? dr + n * (size_t)ly->I : NULL, ly->I);
 				affine(a, ly->Wx, ly->b, in, l ? 0 : x[n], (int)(G * H), ly->I);
 				cell_step(P, ly, a, hp, cp, A->hs[l] + n * H,
 					  A->cs[l] ? A->cs[l] + n * H : NULL,
 					  A->gs[l] ? A->gs[l] + n * 4 * H : NULL);
 			}
 	}
+	double sum = output_ref(P, T, B, y, A->hs[P->L - 1], A->drop[P->L - 1], xin, ps, loss);
 	free(a);
-	return output_ref(P, T, B, y, A->hs[P->L - 1], ps, loss);
+	return sum;
 }
 
 static int hmax(const struct net *P)
@@ -210,27 +231,30 @@ static int hmax(const struct net *P)
 	return m;
 }
 
-/* dH and dIn (n,Hmax) each, dax and dah (4Hmax), dhn and dcn (B,Hmax),
- * dl (V). */
+/* net_backward_ref's: dH and dIn (n,Hmax) each, dax and dah (4Hmax), dhp
+ * and in (Hmax), dhn and dcn (B,Hmax), dl (V); net_backward's are more. */
 size_t net_scratch_bytes(const struct net *P, int T, int B)
 {
 	size_t h = (size_t)hmax(P);
 	size_t n = emul((size_t)T, (size_t)B, "window");
 	size_t reals = emul(emul(n, 2, "window"), h, "window");
-	reals += 9 * h + 2 * (size_t)B * h + (size_t)P->V;
-	return emul(reals, sizeof(real), "window");
+	reals += 10 * h + 2 * (size_t)B * h + (size_t)P->V;
+	size_t ref = emul(reals, sizeof(real), "window"), fast = net_bwd_scratch_bytes(P, T, B);
+	return ref > fast ? ref : fast;
 }
 
 /* The output layer backward: G->Why, G->by, and dH (n,H) the gradient of
- * the loss with respect to the top layer's states. */
+ * the loss with respect to the top layer's states top (n,H), whose dropout
+ * multipliers are drop (n,H) (NULL: none); in (H) scratch. */
 static void output_back(struct net *G, real *dH, const struct net *P, int T, int B,
-			const int32_t *y, const real *top, const real *ps, real *dl)
+			const int32_t *y, const real *top, const real *drop, real *in,
+			const real *ps, real *dl)
 {
 	const int V = P->V, H = P->l[P->L - 1].H;
 	for (int t = 0; t < T; t++)
 		for (int b = 0; b < B; b++) {
 			size_t n = (size_t)t * B + b;
-			const real *h = top + n * H;
+			const real *h = dropped(in, top + n * H, drop ? drop + n * H : NULL, H);
 			for (int v = 0; v < V; v++)
 				dl[v] = ps[n * V + v] / B;
 			dl[y[n]] -= (real)1 / B;
@@ -243,6 +267,8 @@ static void output_back(struct net *G, real *dH, const struct net *P, int T, int
 					dH[n * H + i] += P->Why[(size_t)v * H + i] * dl[v];
 				}
 			}
+			for (int i = 0; drop && i < H; i++)
+				dH[n * H + i] *= drop[n * H + i];
 		}
 }
 
@@ -329,11 +355,12 @@ static void net_zero(struct net *G, const struct net *P)
 
 /* Scratch of net_backward_ref, carved from one block. */
 struct bscratch {
-	real *dH, *dIn, *dax, *dah, *dhp, *dhn, *dcn, *dl;
+	real *dH, *dIn, *dax, *dah, *dhp, *in, *dhn, *dcn, *dl;
 };
 
 /* Backward through layer l over the window: dH (n,H) in, the gradient of
- * its states from above; dIn (n,I) out for the layer below (l > 0). */
+ * its states from above; dIn (n,I) out for the layer below (l > 0): the
+ * gradient of its states, through its dropout multipliers. */
 static void layer_back(struct net *G, real *const *dh0, real *const *dc0, const struct net *P,
 		       int l, int T, int B, const int32_t *x, real *const *h0, real *const *c0,
 		       const struct net_acts *A, struct bscratch *s)
@@ -341,6 +368,7 @@ static void layer_back(struct net *G, real *const *dh0, real *const *dc0, const 
 	const struct net_layer *ly = &P->l[l];
 	const size_t H = (size_t)ly->H, I = (size_t)ly->I;
 	const int R = net_gates(P->cell) * ly->H;
+	const real *drop = l ? A->drop[l - 1] : NULL;
 	memset(s->dhn, 0, (size_t)B * H * sizeof(real));
 	memset(s->dcn, 0, (size_t)B * H * sizeof(real));
 	for (int t = T - 1; t >= 0; t--)
@@ -359,11 +387,16 @@ static void layer_back(struct net *G, real *const *dh0, real *const *dc0, const 
 				dh[k] += dhn[k];
 			cell_back(P, ly->H, dh, s->dcn + (size_t)b * H, g, A->hs[l] + n * H,
 				  hp, cp, c, s->dax, s->dah, s->dhp);
-			layer_grads(&G->l[l], ly, R, s->dax, s->dah,
-				    l ? A->hs[l - 1] + n * I : NULL, l ? 0 : x[n], hp, s->dhp,
-				    l ? s->dIn + n * I : NULL);
+			const real *in = NULL;
+			if (l)
+				in = dropped(s->in, A->hs[l - 1] + n * I, drop ? drop + n * I : NULL,
+					     ly->I);
+			layer_grads(&G->l[l], ly, R, s->dax, s->dah, in, l ? 0 : x[n], hp,
+				    s->dhp, l ? s->dIn + n * I : NULL);
 			memcpy(dhn, s->dhp, H * sizeof(real));
 		}
+	for (size_t i = 0; drop && i < (size_t)T * B * I; i++)
+		s->dIn[i] *= drop[i];
 	memcpy(dh0[l], s->dhn, (size_t)B * H * sizeof(real));
 	if (P->cell == NET_LSTM)
 		memcpy(dc0[l], s->dcn, (size_t)B * H * sizeof(real));
@@ -381,16 +414,42 @@ void net_backward_ref(struct net *G, real *const *dh0, real *const *dc0,
 	s.dax = s.dIn + n * h;
 	s.dah = s.dax + 4 * h;
 	s.dhp = s.dah + 4 * h;
-	s.dhn = s.dhp + h;
+	s.in = s.dhp + h;
+	s.dhn = s.in + h;
 	s.dcn = s.dhn + (size_t)B * h;
 	s.dl = s.dcn + (size_t)B * h;
 	net_zero(G, P);
-	output_back(G, s.dH, P, T, B, y, A->hs[P->L - 1], ps, s.dl);
+	output_back(G, s.dH, P, T, B, y, A->hs[P->L - 1], A->drop[P->L - 1], s.in, ps, s.dl);
 	for (int l = P->L - 1; l >= 0; l--) {
 		layer_back(G, dh0, dc0, P, l, T, B, x, h0, c0, A, &s);
 		real *tmp = s.dH;
 		s.dH = s.dIn;
 		s.dIn = tmp;
+	}
+}
+
+/* splitmix64's output function (Steele, Lea, Flood 2014). */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+	return z ^ (z >> 31);
+}
+
+/* Element k is output k of splitmix64 from the state key = mix64(seed +
+ * (l+1) G), G its increment 0x9E3779B97F4A7C15: mix64(key + (k+1) G),
+ * all mod 2^64; its top 53 bits over 2^53 are u in [0,1). Integer
+ * arithmetic and one division, so the same bytes everywhere. */
+void net_dropout_mask(real *mask, size_t n, double p, uint64_t seed, int l)
+{
+	const uint64_t G = 0x9E3779B97F4A7C15u;
+	if (!(p >= 0 && p < 1) || l < 0)
+		eprintf("internal error: dropout p %g, layer %d", p, l);
+	const uint64_t key = mix64(seed + ((uint64_t)l + 1) * G);
+	const real keep = (real)(1.0 / (1.0 - p));
+	for (size_t k = 0; k < n; k++) {
+		double u = (double)(mix64(key + ((uint64_t)k + 1) * G) >> 11) * 0x1p-53;
+		mask[k] = u < p ? 0 : keep;
 	}
 }
 
@@ -428,21 +487,3 @@ void net_step(const struct net *P, real *state, int x, real *logits, real *scrat
 	affine(logits, P->Why, P->by, in, 0, P->V, P->l[P->L - 1].H);
 }
 
-/* splitmix64's finaliser: a bijection of 64-bit words that mixes every
- * input bit into every output bit. */
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-void net_dropout_mask(real *mask, size_t n, double p, uint64_t seed, int l)
-{
-	const real keep = (real)(1.0 / (1.0 - p));
-	const uint64_t key = mix64(seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(l + 1));
-	for (size_t k = 0; k < n; k++) {
-		double u = (double)(mix64(key + 0x9e3779b97f4a7c15ULL * (k + 1)) >> 11) * 0x1p-53;
-		mask[k] = u < p ? 0 : keep;
-	}
-}

@@ -1,7 +1,8 @@
 /* net.h: the model family of formats/model.md: L stacked layers of one cell
  * (rnn, lstm or gru) under a softmax output layer, forward and backward,
- * batched. These are the plain reference loops; the default model (rnn, one
- * layer) keeps its fast kernels in rnn.h.
+ * batched: the plain reference loops (_ref) and the fast versions beside
+ * them (lib/net_fast.c), which programs use; tests compare the two. The
+ * default model (rnn, one layer) keeps its own fast kernels in rnn.h.
  *
  * Legend (every shape below uses these letters):
  *   V  vocabulary size        L  layers, l = 0..L-1 from the input up
@@ -49,12 +50,15 @@ real *net_bind(struct net *N, real *base, int cell, int L, int V, const int *H);
  * hs[l] (T,B,H) hidden states; for lstm cs[l] (T,B,H) cell states and
  * gs[l] (T,B,4H) gates i f o g after their nonlinearity; for gru gs[l]
  * (T,B,4H): z r n and u = Whn h[t-1] (the product the reset gate scales).
- * rnn needs no gs or cs (NULL). */
+ * rnn needs no gs or cs (NULL).
+ * drop[l]: NULL (no dropout on layer l), else (T,B,H) multipliers (each 0
+ * or 1/(1-p), net_dropout_mask) on layer l's output where it feeds the
+ * layer above, or the output layer for l = L-1: the input of layer l+1 at
+ * step t is hs[l][t] * drop[l][t], the logits Why (hs[L-1][t] *
+ * drop[L-1][t]) + by. hs keeps the undropped states, which the recurrence
+ * (and the next window) carries. An input of both passes. */
 struct net_acts {
 	real *hs[NET_MAX_L], *cs[NET_MAX_L], *gs[NET_MAX_L];
-	/* Dropout: NULL, or (T,B,H) multipliers (0 or 1/(1-p)) of layer l's
-	 * output where it feeds the layer above (the output layer for the
-	 * top one); hs[l] keeps the states undropped. */
 	real *drop[NET_MAX_L];
 };
 /* Reals of acts layer l needs for T*B = n characters: (hs, cs, gs). */
@@ -69,8 +73,19 @@ double net_forward_ref(const struct net *P, int T, int B, const int32_t *x,
 		       const int32_t *y, real *const *h0, real *const *c0,
 		       const struct net_acts *A, real *ps, real *loss);
 
-/* Bytes of scratch net_backward_ref needs. */
+/* The same, fast (lib/net_fast.c): results equal to net_forward_ref's
+ * within rounding, the same bytes for any number of threads
+ * (rnn_set_threads). scratch: net_fwd_scratch_bytes(P,T,B) bytes, aligned
+ * for double (as malloc's). */
+double net_forward(const struct net *P, int T, int B, const int32_t *x, const int32_t *y,
+		   real *const *h0, real *const *c0, const struct net_acts *A, real *ps,
+		   real *loss, void *scratch);
+size_t net_fwd_scratch_bytes(const struct net *P, int T, int B);
+
+/* Bytes of scratch net_backward_ref and net_backward need: the larger of
+ * the reference's and net_bwd_scratch_bytes, the fast one's. */
 size_t net_scratch_bytes(const struct net *P, int T, int B);
+size_t net_bwd_scratch_bytes(const struct net *P, int T, int B);
 
 /* Backward pass: the gradients of the window loss into G (overwritten, same
  * shapes as P), dh0[l], dc0[l] (B,H) (dc0 only for lstm); inputs as given to
@@ -79,12 +94,17 @@ void net_backward_ref(struct net *G, real *const *dh0, real *const *dc0,
 		      const struct net *P, int T, int B, const int32_t *x,
 		      const int32_t *y, real *const *h0, real *const *c0,
 		      const struct net_acts *A, const real *ps, void *scratch);
+/* The same, fast, as net_forward is to net_forward_ref. */
+void net_backward(struct net *G, real *const *dh0, real *const *dc0, const struct net *P,
+		  int T, int B, const int32_t *x, const int32_t *y, real *const *h0,
+		  real *const *c0, const struct net_acts *A, const real *ps, void *scratch);
 
-/* n dropout multipliers of layer l for rate p in [0, 1): 0 with
- * probability p, else 1/(1-p), from a counter-based generator keyed by
- * seed, l and the element's number (formats/model.md, DROPOUT), so the
- * same bytes on every machine and nothing to keep between windows. */
+/* Dropout multipliers of layer l: mask (n) element k is 0 with probability
+ * p, else (real)(1/(1-p)), from a counter-based hash of (seed, l, k) (no
+ * state; formats/model.md, DROPOUT, says which bit for bit). p = 0 gives
+ * all ones; p outside [0, 1) is an internal error (dies). */
 void net_dropout_mask(real *mask, size_t n, double p, uint64_t seed, int l);
+
 
 /* One step for one sequence, as sampling and scoring need it. state holds
  * each layer's h (H) and, for lstm, then its c (H), layer after layer:

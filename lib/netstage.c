@@ -1,7 +1,7 @@
 /* netstage.c: see netstage.h.
  *
  * Legend: V vocab, L layers, H a layer's hidden size, T steps, B batch,
- * n = T*B characters. */
+ * n = T*B characters. The kernels are lib/net_fast.c's. */
 #include "netstage.h"
 
 #include <stdio.h>
@@ -210,7 +210,10 @@ int netstage_forward(struct netstage *ns, struct ws_src *src, const struct ts_fr
 	int shared = forward_home(&j, ns, src, &loss);
 	if (j.dropout > 0)
 		masks(&j, ns, f, r->path);
-	net_forward_ref(&j.P, j.win.T, j.win.B, j.win.x, j.win.y, j.h0, j.c0, &j.A, j.ps, loss);
+	ns->scratch = reserve(ns->scratch, &ns->scratch_cap,
+			      net_fwd_scratch_bytes(&j.P, j.win.T, j.win.B));
+	net_forward(&j.P, j.win.T, j.win.B, j.win.x, j.win.y, j.h0, j.c0, &j.A, j.ps, loss,
+		    ns->scratch);
 
 	struct ts_tensor out[MAXOUT];
 	int k = 0;
@@ -336,8 +339,8 @@ int netstage_backward(struct netstage *ns, struct ws_src *src, const struct ts_f
 		dh0[l] = out[k++].data;
 		dc0[l] = j.P.cell == NET_LSTM ? out[k++].data : NULL;
 	}
-	net_backward_ref(&G.N, dh0, dc0, &j.P, j.win.T, j.win.B, j.win.x, j.win.y, j.h0, j.c0,
-			 &j.A, j.ps, ns->scratch);
+	net_backward(&G.N, dh0, dc0, &j.P, j.win.T, j.win.B, j.win.x, j.win.y, j.h0, j.c0, &j.A,
+		     j.ps, ns->scratch);
 	if (ns->mean)
 		scale(&G, dstate, j.B * params_state_reals(&j.m), (real)(1.0 / j.win.T));
 	clip(&G, ns->clip);

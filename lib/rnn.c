@@ -224,7 +224,7 @@ static const struct rnn_simd *simd_in_use;
 
 /* The kernels in use: the first version in isas this CPU runs, unless
  * rnn_set_isa chose. */
-static const struct rnn_simd *simd(void)
+const struct rnn_simd *rnn_simd_use(void)
 {
 	for (size_t i = 0; !simd_in_use; i++)
 		if (isas[i].runs())
@@ -234,7 +234,7 @@ static const struct rnn_simd *simd(void)
 
 const char *rnn_isa(void)
 {
-	return simd()->name;
+	return rnn_simd_use()->name;
 }
 
 const char *rnn_isa_name(int i)
@@ -264,7 +264,7 @@ int rnn_set_isa(const char *name)
  * below that, handing it over costs more than it saves (2^17 take about a
  * microsecond on one AVX-512 core; an empty job costs 0.3 to 4 us,
  * measured with the other core idle and busy). */
-enum { PART_ALIGN = 16, MIN_WORK = 1 << 17 };
+enum { PART_ALIGN = RNN_PART_ALIGN, MIN_WORK = 1 << 17 };
 
 static int nthreads;	/* 0: not yet known */
 
@@ -291,7 +291,7 @@ void rnn_set_threads_arg(const char *s)
 
 /* How many parts for a job of work multiply-adds made of units independent
  * pieces: at most the threads, the units, and work / MIN_WORK. */
-static int nparts(double work, size_t units)
+int rnn_nparts(double work, size_t units)
 {
 	int n = rnn_threads();
 	if (n > 1 && work / MIN_WORK < n)
@@ -304,7 +304,7 @@ static int nparts(double work, size_t units)
 /* Where part i of n begins among N columns (N for i = n): at a multiple of
  * align, the last part ending at N; each part is at least align wide if N
  * holds n of them. */
-static size_t part_start(size_t N, int n, int i, size_t align)
+size_t rnn_part_start(size_t N, int n, int i, size_t align)
 {
 	if (i >= n)
 		return N;
@@ -327,19 +327,19 @@ struct gemm_job {
 static void gemm_part(void *arg, int i)
 {
 	const struct gemm_job *g = arg;
-	size_t j0 = part_start((size_t)g->N, g->parts, i, PART_ALIGN);
-	size_t j1 = part_start((size_t)g->N, g->parts, i + 1, PART_ALIGN);
+	size_t j0 = rnn_part_start((size_t)g->N, g->parts, i, PART_ALIGN);
+	size_t j1 = rnn_part_start((size_t)g->N, g->parts, i + 1, PART_ALIGN);
 	g->S->gemm(g->c + j0, g->ldc, g->a, g->ars, g->acs, g->b + j0, g->ldb,
 		   g->bias ? g->bias + j0 : NULL, g->M, (int)(j1 - j0), g->K);
 }
 
 /* S->gemm, the same arguments and the same results, its columns split over
  * the threads when it is large enough. */
-static void pgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, size_t ars,
-		  size_t acs, const real *b, size_t ldb, const real *bias, int M, int N, int K)
+void rnn_pgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, size_t ars,
+	       size_t acs, const real *b, size_t ldb, const real *bias, int M, int N, int K)
 {
 	struct gemm_job g = { S, c, ldc, a, ars, acs, b, ldb, bias, M, N, K, 1 };
-	g.parts = nparts((double)M * N * K, (size_t)N / PART_ALIGN);
+	g.parts = rnn_nparts((double)M * N * K, (size_t)N / PART_ALIGN);
 	if (g.parts == 1)
 		S->gemm(c, ldc, a, ars, acs, b, ldb, bias, M, N, K);
 	else
@@ -360,8 +360,8 @@ struct elem_job {
 static void elem_part(void *arg, int i)
 {
 	const struct elem_job *e = arg;
-	size_t i0 = part_start(e->n, e->parts, i, PART_ALIGN);
-	size_t i1 = part_start(e->n, e->parts, i + 1, PART_ALIGN);
+	size_t i0 = rnn_part_start(e->n, e->parts, i, PART_ALIGN);
+	size_t i1 = rnn_part_start(e->n, e->parts, i + 1, PART_ALIGN);
 	if (e->adagrad)
 		e->S->adagrad(e->p + i0, e->mem + i0, e->g + i0, i1 - i0, e->v);
 	else
@@ -372,7 +372,7 @@ static void elem_part(void *arg, int i)
 static void pelem(struct elem_job *e)
 {
 	/* A few operations an element, memory-bound: count 4 a real. */
-	e->parts = nparts(4.0 * (double)e->n, e->n / PART_ALIGN);
+	e->parts = rnn_nparts(4.0 * (double)e->n, e->n / PART_ALIGN);
 	pool_run(e->parts, elem_part, e);
 }
 
@@ -396,8 +396,8 @@ static void step_part(void *arg, int part)
 	const struct rnn_simd *S = j->S;
 	const struct rnn_params *P = j->P;
 	const int V = P->V, H = P->H, B = j->B;
-	const int i0 = (int)part_start((size_t)H, j->parts, part, PART_ALIGN);
-	const int i1 = (int)part_start((size_t)H, j->parts, part + 1, PART_ALIGN);
+	const int i0 = (int)rnn_part_start((size_t)H, j->parts, part, PART_ALIGN);
+	const int i1 = (int)rnn_part_start((size_t)H, j->parts, part + 1, PART_ALIGN);
 	real *h = j->h;
 	if (B > 1)
 		S->gemm(h + i0, H, j->hprev, H, 1, j->whhT + i0, H, P->bh + i0, B, i1 - i0, H);
@@ -432,7 +432,8 @@ struct softmax_job {
 static void softmax_part(void *arg, int part)
 {
 	const struct softmax_job *j = arg;
-	size_t n0 = part_start(j->N, j->parts, part, 1), n1 = part_start(j->N, j->parts, part + 1, 1);
+	size_t n0 = rnn_part_start(j->N, j->parts, part, 1);
+	size_t n1 = rnn_part_start(j->N, j->parts, part + 1, 1);
 	for (size_t n = n0; n < n1; n++) {
 		real *p = j->ps + n * j->V, max;
 		real target = p[j->y[n]];
@@ -442,10 +443,29 @@ static void softmax_part(void *arg, int part)
 	}
 }
 
+double rnn_softmax_loss(const struct rnn_simd *S, real *ps, const int32_t *y, double *term,
+			int T, int B, int V, real *loss)
+{
+	const size_t N = (size_t)T * B;
+	struct softmax_job sm = { S, ps, y, term, N, V, 1 };
+	sm.parts = rnn_nparts(8.0 * (double)N * V, N);
+	pool_run(sm.parts, softmax_part, &sm);
+	/* Each sequence's loss summed in the order of its steps. */
+	double total = 0;
+	for (int b = 0; b < B; b++) {
+		double lb = 0;
+		for (size_t n = (size_t)b; n < N; n += (size_t)B)
+			lb += term[n];
+		loss[b] = (real)lb;
+		total += lb;
+	}
+	return total / B;
+}
+
 double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 		   const int32_t *y, const real *h0, real *hs, real *ps, real *loss)
 {
-	const struct rnn_simd *S = simd();
+	const struct rnn_simd *S = rnn_simd_use();
 	const int V = P->V, H = P->H;
 	const size_t N = (size_t)T * B;
 	/* Transposed weights turn h Whh^T and h Why^T into products whose
@@ -459,7 +479,7 @@ double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 		S->transpose(whhT, P->Whh, H, H);
 
 	struct step_job st = { S, P, whhT, h0, hs, x, B, 1 };
-	st.parts = nparts((double)B * H * H, (size_t)H / PART_ALIGN);
+	st.parts = rnn_nparts((double)B * H * H, (size_t)H / PART_ALIGN);
 	for (int t = 0; t < T; t++) {
 		st.hprev = t ? hs + (size_t)(t - 1) * B * H : h0;
 		st.h = hs + (size_t)t * B * H;
@@ -467,29 +487,18 @@ double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 		pool_run(st.parts, step_part, &st);
 	}
 	/* Logits of all N rows at once, then each row's softmax in place. */
-	pgemm(S, ps, V, hs, H, 1, whyT, V, P->by, (int)N, V, H);
-	struct softmax_job sm = { S, ps, y, term, N, V, 1 };
-	sm.parts = nparts(8.0 * (double)N * V, N);
-	pool_run(sm.parts, softmax_part, &sm);
-	/* Each sequence's loss summed in the order of its steps. */
-	double total = 0;
-	for (int b = 0; b < B; b++) {
-		double lb = 0;
-		for (size_t n = (size_t)b; n < N; n += (size_t)B)
-			lb += term[n];
-		loss[b] = (real)lb;
-		total += lb;
-	}
+	rnn_pgemm(S, ps, V, hs, H, 1, whyT, V, P->by, (int)N, V, H);
+	double total = rnn_softmax_loss(S, ps, y, term, T, B, V, loss);
 	free(term);
 	free(whhT);
-	return total / B;
+	return total;
 }
 
 void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 		  int T, int B, const int32_t *x, const int32_t *y, const real *h0,
 		  const real *hs, const real *ps, void *scratch)
 {
-	const struct rnn_simd *S = simd();
+	const struct rnn_simd *S = rnn_simd_use();
 	const int V = P->V, H = P->H;
 	const size_t N = (size_t)T * B, BH = (size_t)B * H;
 	real *dY = scratch;		/* (N,V) */
@@ -503,22 +512,22 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 	for (size_t n = 0; n < N; n++)
 		dY[n * V + y[n]] -= inv;
 	/* dWhy (V,H) = dY^T (V,N) Hs (N,H); dH (N,H) = dY (N,V) Why (V,H). */
-	pgemm(S, G->Why, H, dY, 1, V, hs, H, NULL, V, H, (int)N);
+	rnn_pgemm(S, G->Why, H, dY, 1, V, hs, H, NULL, V, H, (int)N);
 	S->colsum(G->by, dY, N, V);
-	pgemm(S, dH, H, dY, V, 1, P->Why, H, NULL, (int)N, H, V);
+	rnn_pgemm(S, dH, H, dY, V, 1, P->Why, H, NULL, (int)N, H, V);
 
 	/* Back through time: dh0 carries dh[t] into step t-1. */
 	memset(dh0, 0, BH * sizeof(real));
 	for (int t = T - 1; t >= 0; t--) {
 		real *d = dH + (size_t)t * BH;	/* (B,H) */
 		S->tanh_back(d, dh0, hs + (size_t)t * BH, (int)BH);
-		pgemm(S, dh0, H, d, H, 1, P->Whh, H, NULL, B, H, H);
+		rnn_pgemm(S, dh0, H, d, H, 1, P->Whh, H, NULL, B, H, H);
 	}
 
 	/* dWhh (H,H) = dHraw^T (H,N) Hprev (N,H). */
 	memcpy(hprev, h0, BH * sizeof(real));
 	memcpy(hprev + BH, hs, (N - B) * H * sizeof(real));
-	pgemm(S, G->Whh, H, dH, 1, H, hprev, H, NULL, H, H, (int)N);
+	rnn_pgemm(S, G->Whh, H, dH, 1, H, hprev, H, NULL, H, H, (int)N);
 	S->colsum(G->bh, dH, N, H);
 	/* dWxh[:, x] += dhraw, into the columns in place. */
 	memset(G->Wxh, 0, (size_t)H * V * sizeof(real));
@@ -537,20 +546,20 @@ void rnn_clip(struct rnn_params *G, real c)
 	size_t V = (size_t)G->V, H = (size_t)G->H;
 	const size_t n[5] = { H * V, H * H, V * H, H, V };
 	for (int i = 0; i < 5; i++) {
-		struct elem_job e = { simd(), 0, NULL, NULL, a[i], n[i], c, 1 };
+		struct elem_job e = { rnn_simd_use(), 0, NULL, NULL, a[i], n[i], c, 1 };
 		pelem(&e);
 	}
 }
 
 void adagrad_update(real *p, real *mem, const real *g, size_t n, real lr)
 {
-	struct elem_job e = { simd(), 1, p, mem, (real *)g, n, lr, 1 };
+	struct elem_job e = { rnn_simd_use(), 1, p, mem, (real *)g, n, lr, 1 };
 	pelem(&e);
 }
 
 double rnn_softmax(real *p, const real *logits, int V, real temperature)
 {
-	const struct rnn_simd *S = simd();
+	const struct rnn_simd *S = rnn_simd_use();
 	real max;
 	real sum = S->exp_shifted(p, logits, V, temperature, &max);
 	S->scale(p, (size_t)V, 1 / sum);
@@ -568,8 +577,8 @@ struct matvec_job {
 static void matvec_part(void *arg, int part)
 {
 	const struct matvec_job *j = arg;
-	int r0 = (int)part_start((size_t)j->M, j->parts, part, PART_ALIGN);
-	int r1 = (int)part_start((size_t)j->M, j->parts, part + 1, PART_ALIGN);
+	int r0 = (int)rnn_part_start((size_t)j->M, j->parts, part, PART_ALIGN);
+	int r1 = (int)rnn_part_start((size_t)j->M, j->parts, part + 1, PART_ALIGN);
 	j->S->matvec(j->y + r0, j->W + (size_t)r0 * j->K, j->x, j->bias + r0, r1 - r0, j->K);
 }
 
@@ -577,17 +586,17 @@ static void matvec_part(void *arg, int part)
 void rnn_step(const struct rnn_params *P, real *h, int x, real *logits)
 {
 	enum { STACK_H = 1024 };
-	const struct rnn_simd *S = simd();
+	const struct rnn_simd *S = rnn_simd_use();
 	const int V = P->V, H = P->H;
 	real stack[STACK_H];
 	real *hn = H <= STACK_H ? stack : emalloc((size_t)H * sizeof(real));
 	const int32_t xb = x;
 	struct step_job st = { S, P, NULL, h, hn, &xb, 1, 1 };
-	st.parts = nparts((double)H * H, (size_t)H / PART_ALIGN);
+	st.parts = rnn_nparts((double)H * H, (size_t)H / PART_ALIGN);
 	pool_run(st.parts, step_part, &st);
 	memcpy(h, hn, (size_t)H * sizeof(real));
 	struct matvec_job mv = { S, logits, P->Why, h, P->by, V, H, 1 };
-	mv.parts = nparts((double)V * H, (size_t)V / PART_ALIGN);
+	mv.parts = rnn_nparts((double)V * H, (size_t)V / PART_ALIGN);
 	pool_run(mv.parts, matvec_part, &mv);
 	if (hn != stack)
 		free(hn);

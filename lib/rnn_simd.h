@@ -1,7 +1,7 @@
-/* rnn_simd.h: the interface of the vector kernels under rnn.c's optimised
- * functions, which come in one version per instruction set. Private to
- * rnn.c and the files that build the versions (rnn_avx512.c, rnn_avx2.c,
- * rnn_base.c).
+/* rnn_simd.h: the interface of the vector kernels under rnn.c's and
+ * net_fast.c's optimised functions, which come in one version per
+ * instruction set. Private to those two and the files that build the
+ * versions (rnn_avx512.c, rnn_avx2.c, rnn_base.c).
  *
  * Each version is the body lib/rnn_kernels.inc compiled for one vector
  * width: GCC lowers a vector type wider than the machine's registers
@@ -15,6 +15,7 @@
 #define CHARNN_RNN_SIMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rnn.h"
 
@@ -46,8 +47,47 @@ struct rnn_simd {
 	void (*clip)(real *g, size_t n, real c);
 	/* Adagrad on n reals, as adagrad_update. */
 	void (*adagrad)(real *p, real *mem, const real *g, size_t n, real lr);
+
+	/* For the model family (net_fast.c, bodies in net_kernels.inc). */
+	/* d (n) = a (n) * m (n); d may be a. */
+	void (*mul)(real *d, const real *a, const real *m, size_t n);
+	/* One cell step on units 0..n-1 of one sequence of a layer of H
+	 * units, indexed by the cell numbers of net.h (rnn, lstm, gru); the
+	 * gate blocks of g and ah lie H apart. g (G blocks) in: Wx x + b;
+	 * out (lstm): i f o g after their nonlinearity, (gru): z r n u. ah
+	 * (G blocks): Wh h'. hp, cp (n): h', c'; c, h (n) out. rnn: h =
+	 * tanh(g + ah), g may be h; gru: its u block is ah's n block. */
+	void (*cell_fwd[3])(real *g, const real *ah, size_t H, const real *hp,
+			    const real *cp, real *c, real *h, int n);
+	/* Back through one cell step, the same units: dh (n) in, the
+	 * gradient of h; dc (n, lstm) in from the step after, out to the one
+	 * before; dax (G blocks) out, the gradient of Wx x + b; dah (gru's,
+	 * G blocks) out, of Wh h' (for rnn and lstm it is dax, not written);
+	 * dh out (gru): dh z, the direct part of h''s gradient. g, h, hp, cp,
+	 * c as the forward step had or made them. */
+	void (*cell_back[3])(real *dax, real *dah, size_t H, real *dh, real *dc,
+			     const real *g, const real *h, const real *hp, const real *cp,
+			     const real *c, int n);
 };
 
 extern const struct rnn_simd rnn_simd_avx512, rnn_simd_avx2, rnn_simd_base;
+
+/* Shared by rnn.c, which defines them, and net_fast.c. */
+/* The kernels in use (rnn_set_isa). */
+const struct rnn_simd *rnn_simd_use(void);
+/* Threads: parts of a job of work multiply-adds made of units independent
+ * pieces; where part i of n starts among N columns (N for i = n), at a
+ * multiple of align; column parts of a product start at multiples of
+ * RNN_PART_ALIGN (see rnn.c, "threads"). */
+enum { RNN_PART_ALIGN = 16 };
+int rnn_nparts(double work, size_t units);
+size_t rnn_part_start(size_t N, int n, int i, size_t align);
+/* S->gemm, its columns split over the threads when large enough. */
+void rnn_pgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, size_t ars,
+	       size_t acs, const real *b, size_t ldb, const real *bias, int M, int N, int K);
+/* ps (T,B,V): logits in, softmax rows out; loss (B) each sequence's summed
+ * -ln p[y]; term (T*B) scratch. Returns (1/B) sum_b loss[b]. */
+double rnn_softmax_loss(const struct rnn_simd *S, real *ps, const int32_t *y, double *term,
+			int T, int B, int V, real *loss);
 
 #endif

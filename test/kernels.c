@@ -11,9 +11,18 @@
  * range, and tanh, softmax and clip on inputs across the whole range of
  * real (every binary exponent, denormals, zeros, values near the clamps,
  * huge and infinite values), where each result must be finite and within
- * tolerance. All of it for each version of the kernels (instruction set) this
- * CPU runs. Prints the largest differences seen; exits 1 with a message on
- * the first one beyond the tolerance of this precision.
+ * tolerance. Then the model family (lib/net.h): net_forward against
+ * net_forward_ref (every layer's hs, cs, gs, then ps, loss) and
+ * net_backward against net_backward_ref on the reference forward's outputs
+ * (every gradient, dh0, dc0), for each cell at L 1, 2 and 3, mixed sizes
+ * (5,7,3 and more), B 1 and more, V below and above T*B (the two ways of
+ * reading the one-hot input), without dropout, with it on every layer and
+ * on every other one; and, at sizes where the products split, both fast
+ * passes at 1, 2 and 16 threads must give the same bytes. All of it for
+ * each version of the kernels (instruction set) this CPU runs; then
+ * net_dropout_mask once (see test_dropout_mask). Prints the largest
+ * differences seen; exits 1 with a message on the first one beyond the
+ * tolerance of this precision.
  *
  * Legend: V vocab, H hidden, T steps, B batch. */
 #include <float.h>
@@ -23,6 +32,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "net.h"
 #include "rng.h"
 #include "rnn.h"
 
@@ -38,7 +48,8 @@ static const double TOL = 5e-5, TOL_FN = 1e-6;
 
 static struct rng rng;
 static double worst;	/* largest relative difference seen */
-static const char *worst_what = "";
+static char worst_what[64];	/* and of what */
+static char context[160];	/* what is being checked, for messages */
 
 /* A uniform integer in [lo, hi]. */
 static int irand(int lo, int hi)
@@ -72,13 +83,13 @@ static void check_floor(const char *what, const real *got, const real *want, siz
 	double rel = diff / scale;
 	if (rel > worst) {
 		worst = rel;
-		worst_what = what;
+		snprintf(worst_what, sizeof worst_what, "%s", what);
 	}
 	if (!(rel <= TOL)) {
-		fprintf(stderr, "kernels: %s: %s differs at V=%d H=%d T=%d B=%d: element %zu "
+		fprintf(stderr, "kernels: %s: %s differs at V=%d H=%d T=%d B=%d%s: element %zu "
 			"is %.17g, reference %.17g (relative to scale %g: %g > %g)\n",
-			rnn_isa(), what, V, H, T, B, at, (double)got[at], (double)want[at],
-			scale, rel, TOL);
+			rnn_isa(), what, V, H, T, B, context, at, (double)got[at],
+			(double)want[at], scale, rel, TOL);
 		exit(1);
 	}
 }
@@ -440,6 +451,306 @@ static void test_clip_range(void)
 	free(vals), free(ga);
 }
 
+/* ---- the model family (net.h) ---- */
+
+/* A family model and a window for it: parameters, inputs, states before
+ * the window and dropout multipliers (drop[l] NULL: none on layer l). */
+struct nmodel {
+	struct net P;
+	int T, B, H[NET_MAX_L];
+	int32_t *x, *y;
+	real *pa, *h0[NET_MAX_L], *c0[NET_MAX_L], *drop[NET_MAX_L];
+};
+
+/* What the passes write: activations, ps, loss, gradients, dh0, dc0. */
+struct nout {
+	struct net G;
+	struct net_acts A;
+	real *ga, *ps, *loss, *dh0[NET_MAX_L], *dc0[NET_MAX_L];
+	double wl;
+};
+
+static real *nalloc(size_t n, double scale)
+{
+	real *p = emalloc((n ? n : 1) * sizeof(real));
+	fill(p, n, scale);
+	return p;
+}
+
+/* A random model of cell, L layers of sizes H, V, and window T, B; dropout
+ * p 0.3 on every layer (drop 1), every other one from l = 0 (drop 2), or
+ * none (0). */
+static void nmodel_make(struct nmodel *m, int cell, int L, int V, const int *H, int T, int B,
+			int drop)
+{
+	const size_t N = (size_t)T * B;
+	int hm = 1;
+	for (int l = 0; l < L; l++)
+		hm = H[l] > hm ? H[l] : hm;
+	m->T = T, m->B = B;
+	memcpy(m->H, H, (size_t)L * sizeof(int));
+	const size_t np = net_nparams(cell, L, V, H);
+	m->pa = nalloc(np, 1 / sqrt((double)hm));
+	net_bind(&m->P, m->pa, cell, L, V, H);
+	m->x = emalloc(N * sizeof(int32_t));
+	m->y = emalloc(N * sizeof(int32_t));
+	for (size_t n = 0; n < N; n++)
+		m->x[n] = irand(0, V - 1), m->y[n] = irand(0, V - 1);
+	for (int l = 0; l < L; l++) {
+		m->h0[l] = nalloc((size_t)B * H[l], 0.5);
+		m->c0[l] = nalloc((size_t)B * H[l], 0.5);
+		m->drop[l] = NULL;
+		if (drop == 1 || (drop == 2 && l % 2 == 0)) {
+			m->drop[l] = emalloc(N * H[l] * sizeof(real));
+			net_dropout_mask(m->drop[l], N * H[l], 0.3, 99, l);
+		}
+	}
+}
+
+static void nmodel_free(struct nmodel *m)
+{
+	for (int l = 0; l < m->P.L; l++)
+		free(m->h0[l]), free(m->c0[l]), free(m->drop[l]);
+	free(m->pa), free(m->x), free(m->y);
+}
+
+/* n reals of garbage: 1e3 each (quicker than random ones, and as sure to
+ * be caught if a pass leaves one unwritten). */
+static real *garbage(size_t n)
+{
+	real *p = emalloc((n ? n : 1) * sizeof(real));
+	for (size_t i = 0; i < n; i++)
+		p[i] = 1e3;
+	return p;
+}
+
+/* Room for every output of m's passes, filled with garbage that the passes
+ * must overwrite. */
+static void nout_alloc(struct nout *o, const struct nmodel *m)
+{
+	const struct net *P = &m->P;
+	const size_t N = (size_t)m->T * m->B;
+	o->ga = garbage(net_nparams(P->cell, P->L, P->V, m->H));
+	net_bind(&o->G, o->ga, P->cell, P->L, P->V, m->H);
+	memset(&o->A, 0, sizeof o->A);
+	for (int l = 0; l < P->L; l++) {
+		size_t s[3], bh = (size_t)m->B * m->H[l];
+		net_acts_sizes(P, l, N, s);
+		o->A.hs[l] = garbage(s[0]);
+		o->A.cs[l] = s[1] ? garbage(s[1]) : NULL;
+		o->A.gs[l] = s[2] ? garbage(s[2]) : NULL;
+		o->A.drop[l] = m->drop[l];
+		o->dh0[l] = garbage(bh);
+		o->dc0[l] = garbage(bh);
+	}
+	o->ps = garbage(N * P->V);
+	o->loss = nalloc((size_t)m->B, 100);
+}
+
+static void nout_free(struct nout *o, int L)
+{
+	for (int l = 0; l < L; l++) {
+		free(o->A.hs[l]), free(o->A.cs[l]), free(o->A.gs[l]);
+		free(o->dh0[l]), free(o->dc0[l]);
+	}
+	free(o->ga), free(o->ps), free(o->loss);
+}
+
+/* got against want (n): within tolerance, or (exact) the same bytes. */
+static void ncheck(const char *what, const real *got, const real *want, size_t n,
+		   const struct nmodel *m, int exact)
+{
+	if (!exact) {
+		check(what, got, want, n, m->P.V, m->H[0], m->T, m->B);
+	} else if (memcmp(got, want, n * sizeof(real)) != 0) {
+		fprintf(stderr, "kernels: %s: %s%s: not the same bytes for 1, 2 and 16 threads\n",
+			rnn_isa(), what, context);
+		exit(1);
+	}
+}
+
+/* The forward pass's outputs: every layer's hs, cs, gs, then ps, loss. */
+static void compare_fwd(const struct nout *g, const struct nout *w, const struct nmodel *m,
+			int exact)
+{
+	static const char *const names[3] = { "hs", "cs", "gs" };
+	char what[32];
+	for (int l = 0; l < m->P.L; l++) {
+		size_t s[3];
+		net_acts_sizes(&m->P, l, (size_t)m->T * m->B, s);
+		const real *gp[3] = { g->A.hs[l], g->A.cs[l], g->A.gs[l] };
+		const real *wp[3] = { w->A.hs[l], w->A.cs[l], w->A.gs[l] };
+		for (int k = 0; k < 3; k++)
+			if (s[k]) {
+				snprintf(what, sizeof what, "%s.%d", names[k], l);
+				ncheck(what, gp[k], wp[k], s[k], m, exact);
+			}
+	}
+	ncheck("ps", g->ps, w->ps, (size_t)m->T * m->B * m->P.V, m, exact);
+	ncheck("loss", g->loss, w->loss, (size_t)m->B, m, exact);
+	real a = (real)g->wl, b = (real)w->wl;
+	ncheck("window loss", &a, &b, 1, m, exact);
+}
+
+/* The backward pass's outputs: each gradient, dh0 and (lstm) dc0. */
+static void compare_bwd(const struct nout *g, const struct nout *w, const struct nmodel *m,
+			int exact)
+{
+	const struct net *P = &m->P;
+	const size_t G = (size_t)net_gates(P->cell);
+	char what[32];
+	for (int l = 0; l < P->L; l++) {
+		const size_t H = (size_t)m->H[l], I = (size_t)P->l[l].I;
+		snprintf(what, sizeof what, "dWx.%d", l);
+		ncheck(what, g->G.l[l].Wx, w->G.l[l].Wx, G * H * I, m, exact);
+		snprintf(what, sizeof what, "dWh.%d", l);
+		ncheck(what, g->G.l[l].Wh, w->G.l[l].Wh, G * H * H, m, exact);
+		snprintf(what, sizeof what, "db.%d", l);
+		ncheck(what, g->G.l[l].b, w->G.l[l].b, G * H, m, exact);
+		snprintf(what, sizeof what, "dh0.%d", l);
+		ncheck(what, g->dh0[l], w->dh0[l], (size_t)m->B * H, m, exact);
+		snprintf(what, sizeof what, "dc0.%d", l);
+		if (P->cell == NET_LSTM)
+			ncheck(what, g->dc0[l], w->dc0[l], (size_t)m->B * H, m, exact);
+	}
+	const size_t Ht = (size_t)m->H[P->L - 1];
+	ncheck("dWhy", g->G.Why, w->G.Why, (size_t)P->V * Ht, m, exact);
+	ncheck("dby", g->G.by, w->G.by, (size_t)P->V, m, exact);
+}
+
+/* The forward pass of m into o, the reference (ref) or the fast one. */
+static void run_fwd(struct nout *o, const struct nmodel *m, int ref, void *scratch)
+{
+	if (ref)
+		o->wl = net_forward_ref(&m->P, m->T, m->B, m->x, m->y, m->h0, m->c0, &o->A, o->ps,
+					o->loss);
+	else
+		o->wl = net_forward(&m->P, m->T, m->B, m->x, m->y, m->h0, m->c0, &o->A, o->ps,
+				    o->loss, scratch);
+}
+
+/* The backward pass of m into o, on the forward outputs of from. */
+static void run_bwd(struct nout *o, const struct nmodel *m, const struct nout *from, int ref,
+		    void *scratch)
+{
+	(ref ? net_backward_ref : net_backward)(&o->G, o->dh0, o->dc0, &m->P, m->T, m->B, m->x,
+						m->y, m->h0, m->c0, &from->A, from->ps, scratch);
+}
+
+/* Both fast passes with 1, 2 and 16 threads: the same bytes. */
+static void net_threads(const struct nmodel *m, void *scratch)
+{
+	static const int nt[3] = { 1, 2, 16 };
+	struct nout o[3];
+	for (int k = 0; k < 3; k++) {
+		nout_alloc(&o[k], m);
+		rnn_set_threads(nt[k]);
+		run_fwd(&o[k], m, 0, scratch);
+		run_bwd(&o[k], m, &o[k], 0, scratch);
+	}
+	rnn_set_threads(0);
+	for (int k = 1; k < 3; k++) {
+		compare_fwd(&o[k], &o[0], m, 1);
+		compare_bwd(&o[k], &o[0], m, 1);
+	}
+	for (int k = 0; k < 3; k++)
+		nout_free(&o[k], m->P.L);
+}
+
+/* net_forward and net_backward against the reference ones (each backward
+ * on the reference forward's outputs) for one model and window; with
+ * threads, also net_threads. */
+static void test_net(int cell, int L, int V, const int *H, int T, int B, int drop, int threads)
+{
+	struct nmodel m;
+	struct nout r, f;
+	nmodel_make(&m, cell, L, V, H, T, B, drop);
+	int k = snprintf(context, sizeof context, " (%s L=%d H=", net_cell_names[cell], L);
+	for (int l = 0; l < L && k < 100; l++)
+		k += snprintf(context + k, sizeof context - (size_t)k, l ? ",%d" : "%d", H[l]);
+	snprintf(context + k, sizeof context - (size_t)k, " dropout %d)", drop);
+	size_t fb = net_fwd_scratch_bytes(&m.P, T, B), bb = net_scratch_bytes(&m.P, T, B);
+	void *scratch = emalloc(fb > bb ? fb : bb);
+	nout_alloc(&r, &m);
+	nout_alloc(&f, &m);
+	run_fwd(&r, &m, 1, scratch);
+	run_fwd(&f, &m, 0, scratch);
+	compare_fwd(&f, &r, &m, 0);
+	run_bwd(&r, &m, &r, 1, scratch);
+	run_bwd(&f, &m, &r, 0, scratch);
+	compare_bwd(&f, &r, &m, 0);
+	if (threads)
+		net_threads(&m, scratch);
+	nout_free(&r, L), nout_free(&f, L), nmodel_free(&m), free(scratch);
+	context[0] = 0;
+}
+
+/* Every cell, L 1 and 3, mixed sizes, B 1 and more, one-hot inputs read
+ * both ways (V above and below T*B), with and without dropout; then sizes
+ * where products split, at 1, 2 and 16 threads. */
+static void test_net_all(void)
+{
+	static const struct { int L, V, T, B, H[3], drops; } sz[] = {
+		{ 1, 7, 3, 1, { 5 }, 3 }, { 1, 4, 5, 4, { 7 }, 3 }, { 1, 20, 3, 2, { 130 }, 3 },
+		{ 3, 6, 3, 1, { 5, 7, 3 }, 3 }, { 3, 9, 4, 5, { 5, 7, 3 }, 3 },
+		{ 2, 65, 5, 7, { 33, 17 }, 3 }, { 3, 3, 2, 3, { 16, 1, 20 }, 3 },
+		{ 2, 30, 20, 30, { 20, 9 }, 3 },	/* 600 rows: sums over rows in blocks */
+		{ 1, 5, 2, 3, { 520 }, 2 },	/* a step's sums in blocks */
+	};
+	static const int big[2] = { 130, 67 };
+	worst = 0;
+	for (int cell = 0; cell < NET_NCELLS; cell++) {
+		for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++)
+			for (int drop = 0; drop < sz[i].drops; drop++)
+				test_net(cell, sz[i].L, sz[i].V, sz[i].H, sz[i].T, sz[i].B, drop, 0);
+		test_net(cell, 2, 65, big, 22, 24, 2, 1);
+	}
+	printf("net kernels %s: rnn lstm gru, L 1 to 3, with and without dropout: largest "
+	       "difference from the reference %.3g (%s)\n", rnn_isa(), worst, worst_what);
+	printf("net threads %s: 1, 2 and 16 threads give the same bytes\n", rnn_isa());
+}
+
+/* net_dropout_mask: p = 0 gives ones; at p = 0.3 over 10^6 elements the
+ * kept fraction is 0.7 within 0.003 (6.5 standard deviations) and every
+ * kept one is (real)(1/0.7); and the first 64 of a few (seed, layer) at p
+ * = 0.5 are the bits an independent implementation of formats/model.md's
+ * hash gave (1 kept), so a change of the hash is caught. */
+static void test_dropout_mask(void)
+{
+	static const struct { uint64_t seed; int l; const char *bits; } known[] = {
+		{ 42, 0, "0100100101100011101011101111111110101111011110011001001111001101" },
+		{ 42, 1, "1011101010101011111101001011000000111001100010100011000011100110" },
+		{ 7, 3, "1001010001001100110111100110101111101010111000110000110000101110" },
+	};
+	enum { N = 1000000 };
+	real *m = emalloc(N * sizeof(real));
+	net_dropout_mask(m, 1000, 0, 5, 2);
+	for (int i = 0; i < 1000; i++)
+		if (m[i] != 1)
+			eprintf("dropout mask p 0: element %d is %g", i, (double)m[i]);
+	net_dropout_mask(m, N, 0.3, 1, 0);
+	size_t kept = 0;
+	for (size_t i = 0; i < N; i++) {
+		if (m[i] != 0 && m[i] != (real)(1 / 0.7))
+			eprintf("dropout mask p 0.3: element %zu is %.9g", i, (double)m[i]);
+		kept += m[i] != 0;
+	}
+	double frac = (double)kept / N;
+	if (!(fabs(frac - 0.7) < 0.003))
+		eprintf("dropout mask p 0.3: kept fraction %g, expected 0.7 +- 0.003", frac);
+	for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+		net_dropout_mask(m, 64, 0.5, known[k].seed, known[k].l);
+		for (int i = 0; i < 64; i++)
+			if ((m[i] != 0) != (known[k].bits[i] == '1'))
+				eprintf("dropout mask seed %llu layer %d: element %d is %g, expected %s",
+					(unsigned long long)known[k].seed, known[k].l, i, (double)m[i],
+					known[k].bits[i] == '1' ? "kept" : "0");
+	}
+	printf("dropout mask: p 0 all ones, p 0.3 kept %.4f of 10^6, known values at 3 seeds\n",
+	       frac);
+	free(m);
+}
+
 /* Every check, with the kernels of the instruction set in use. */
 static void test_all(void)
 {
@@ -463,6 +774,7 @@ static void test_all(void)
 	test_tanh_range();
 	test_softmax_range();
 	test_clip_range();
+	test_net_all();
 }
 
 int main(int argc, char *argv[])
@@ -478,5 +790,6 @@ int main(int argc, char *argv[])
 		rng_seed(&rng, 1);
 		test_all();
 	}
+	test_dropout_mask();
 	return 0;
 }

@@ -1,0 +1,485 @@
+/* net_fast.c: the fast forward and backward passes of the model family
+ * (net.h: net_forward, net_backward), beside the reference loops of net.c,
+ * which stay the definition; test/kernels.c holds the two together.
+ *
+ * Legend: V vocab, L layers, H and I a layer's hidden and input sizes, G
+ * its gate blocks (rnn 1, lstm 4, gru 3), T steps, B batch, n = T*B rows
+ * (one per character of a window, t major), Hm the largest H. Matrices are
+ * row-major; W^T is W transposed.
+ *
+ * As rnn.c does for the vanilla RNN, only the recurrence stays sequential.
+ * Forward, per layer: the input part Wx x + b of every gate for all n rows
+ * at once (layer 0: a row of Wx^T per character, its one-hot input; above:
+ * one gemm on the dropped states of the layer below), into gs (or hs for
+ * rnn); then per step one gemm h' Wh^T (B,H by H,GH) and the cell's
+ * element-wise kernel (vector exp and tanh); then the output layer as one
+ * gemm over all rows and the softmax rows (rnn.c's). Backward, per layer
+ * from the top: per step the cell's gate gradients and dh' = dgates Wh (B,GH
+ * by GH,H); after the loop dWh, dWx and dIn (the layer below's dH) as gemms
+ * over all n rows, db as column sums. Weights are transposed once per
+ * window where a gemm wants them so. The kernels are rnn_simd's (one
+ * version per instruction set); the products and each step split over
+ * threads by output units at fixed boundaries (rnn.c, "threads"), so the
+ * bytes are the same for any thread count.
+ *
+ * Measured (bench/net, float, AVX-512, one thread, one training step:
+ * forward and backward, T=50 V=65, the machine shared with other work):
+ * LSTM 2x128 B=50 74k characters/s, the reference 2.8k (26x); B=1 33k
+ * (14x). */
+#include "net.h"
+
+#include <string.h>
+
+#include "err.h"
+#include "pool.h"
+#include "rnn_simd.h"
+
+/* ---- scratch ---- */
+
+/* Blocks of the products over all rows of a window: MB rows of the output
+ * by KB terms of the sum (the last block of the sum takes up to 2 KB - 1),
+ * so that the block of A in use stays in the L2 cache while every column
+ * panel of B passes it. Unblocked, dWh = dA^T Hprev at H=128 (A 5 MB, read
+ * once per panel of 32 columns) ran at 40-50 GFLOP/s; blocked, 110-120. */
+enum { MB = 128, KB = 256 };
+
+/* Blocks carved one after another from a scratch area at base, each at a
+ * multiple of 64 bytes from it; with base NULL only counted. */
+struct carve {
+	char *base;
+	size_t off;
+};
+
+static void *take(struct carve *c, size_t n, size_t size)
+{
+	size_t bytes = emul(n, size, "window"), pad = (bytes + 63) / 64 * 64;
+	void *p = c->base ? c->base + c->off : NULL;
+	if (pad < bytes || c->off + pad < c->off)
+		eprintf("window: too large");
+	c->off += pad;
+	return p;
+}
+
+static int hmax(const struct net *P)
+{
+	int m = 1;
+	for (int l = 0; l < P->L; l++)
+		m = P->l[l].H > m ? P->l[l].H : m;
+	return m;
+}
+
+/* Whether layer 0 reads its one-hot input through Wx^T (V,GH), made once
+ * per window, rather than down Wx's columns in place: when the window has
+ * as many characters as the vocabulary, or more. */
+static int onehot_transposed(const struct net *P, size_t n)
+{
+	return (size_t)P->V <= n;
+}
+
+/* The forward pass's scratch: wT the transposed weights of a layer, Wx^T
+ * (I,GH) then Wh^T (H,GH); ah, ah2 (B,GH) one step's h' Wh^T and kgemm's
+ * partial sums of it; xd (n,Hm) a
+ * layer's dropped states; whyT (H,V); term (n) each row's loss; tmp
+ * (MB, max(G Hm, V)) bgemm's. */
+struct fsc {
+	real *wT, *ah, *ah2, *xd, *whyT, *tmp;
+	double *term;
+};
+
+/* Reals of bgemm's tmp for the products of P's passes. */
+static size_t tmp_reals(const struct net *P)
+{
+	size_t w = (size_t)net_gates(P->cell) * (size_t)hmax(P);
+	return emul(MB, w > (size_t)P->V ? w : (size_t)P->V, "window");
+}
+
+static void fwd_layout(const struct net *P, int T, int B, struct carve *c, struct fsc *s)
+{
+	const size_t G = (size_t)net_gates(P->cell), n = emul((size_t)T, (size_t)B, "window");
+	const size_t hm = (size_t)hmax(P);
+	size_t w = 0;
+	for (int l = 0; l < P->L; l++) {
+		size_t H = (size_t)P->l[l].H, I = (size_t)P->l[l].I;
+		size_t wl = emul(G * H, I + H, "window");
+		w = wl > w ? wl : w;
+	}
+	s->wT = take(c, w, sizeof(real));
+	s->ah = take(c, emul((size_t)B, G * hm, "window"), sizeof(real));
+	s->ah2 = take(c, emul((size_t)B, G * hm, "window"), sizeof(real));
+	s->xd = take(c, emul(n, hm, "window"), sizeof(real));
+	s->whyT = take(c, emul((size_t)P->V, (size_t)P->l[P->L - 1].H, "window"), sizeof(real));
+	s->term = take(c, n, sizeof(double));
+	s->tmp = take(c, tmp_reals(P), sizeof(real));
+}
+
+size_t net_fwd_scratch_bytes(const struct net *P, int T, int B)
+{
+	struct carve c = { NULL, 0 };
+	struct fsc s;
+	fwd_layout(P, T, B, &c, &s);
+	return c.off;
+}
+
+/* ---- pieces of both passes ---- */
+
+
+/* C (M,N) = bias (N) + A (M,K) B (K,N) as rnn_pgemm (A(i,k) is a[i*ars +
+ * k*acs]), in blocks of MB x KB: the blocks of the sum after the first go
+ * through tmp (MB,N) and are added to C. Blocks are fixed, and threads
+ * split columns, so the thread count changes no result. */
+static void bgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, size_t ars,
+		  size_t acs, const real *b, size_t ldb, const real *bias, real *tmp, size_t M,
+		  size_t N, size_t K)
+{
+	for (size_t i0 = 0; i0 < M; i0 += MB) {
+		const size_t m = M - i0 < MB ? M - i0 : MB;
+		for (size_t k0 = 0, kb; k0 < K; k0 += kb) {
+			kb = K - k0 < 2 * KB ? K - k0 : KB;
+			real *dst = k0 ? tmp : c + i0 * ldc;
+			rnn_pgemm(S, dst, k0 ? N : ldc, a + i0 * ars + k0 * acs, ars, acs,
+				  b + k0 * ldb, ldb, k0 ? NULL : bias, (int)m, (int)N, (int)kb);
+			for (size_t r = 0; k0 && r < m; r++)
+				S->add(c + (i0 + r) * ldc, tmp + r * N, (int)N);
+		}
+	}
+}
+
+/* hs (m) times its dropout multipliers drop (m) into xd, returned; or hs
+ * itself without dropout (drop NULL). */
+static const real *dropped(const struct rnn_simd *S, real *xd, const real *hs,
+			   const real *drop, size_t m)
+{
+	if (!drop)
+		return hs;
+	S->mul(xd, hs, drop, m);
+	return xd;
+}
+
+/* ax (n rows of stride ldx, GH columns) = b + Wx's column x[r] for row r:
+ * layer 0's input part, through wxT (V,GH) = Wx^T when not NULL. */
+static void onehot_fwd(const struct rnn_simd *S, real *ax, size_t ldx, const struct net_layer *ly,
+		       size_t GH, const int32_t *x, size_t n, const real *wxT)
+{
+	const size_t V = (size_t)ly->I;
+	for (size_t r = 0; r < n; r++) {
+		real *a = ax + r * ldx;
+		if (wxT) {
+			memcpy(a, ly->b, GH * sizeof(real));
+			S->add(a, wxT + (size_t)x[r] * GH, (int)GH);
+		} else {
+			for (size_t i = 0; i < GH; i++)
+				a[i] = ly->b[i] + ly->Wx[i * V + (size_t)x[r]];
+		}
+	}
+}
+
+/* dWx (GH,V) of layer 0 = the sum over rows r of dax[r] (n,GH) into
+ * column x[r], through wT (V,GH) when not NULL. */
+static void onehot_back(const struct rnn_simd *S, real *dWx, const real *dax, size_t GH,
+			size_t V, const int32_t *x, size_t n, real *wT)
+{
+	if (wT) {
+		memset(wT, 0, V * GH * sizeof(real));
+		for (size_t r = 0; r < n; r++)
+			S->add(wT + (size_t)x[r] * GH, dax + r * GH, (int)GH);
+		S->transpose(dWx, wT, (int)V, (int)GH);
+		return;
+	}
+	memset(dWx, 0, GH * V * sizeof(real));
+	for (size_t r = 0; r < n; r++)
+		for (size_t i = 0; i < GH; i++)
+			dWx[i * V + (size_t)x[r]] += dax[r * GH + i];
+}
+
+/* C (M,n) = A (M,K) B (K,n), C and t rows ldc apart, A lda, B ldb: one
+ * step's product, its sum in blocks of KB terms when K is long (the later
+ * ones through t and added to C), so that the panel of B in use stays in
+ * the L1 cache: at H=1024 B=50, 63 -> 80 GFLOP/s forward (K 1024), 55 ->
+ * 91 backward (K 4096); no change below K = 2 KB, where it is one block. */
+static void kgemm(const struct rnn_simd *S, real *c, real *t, size_t ldc, const real *a,
+		  size_t lda, const real *b, size_t ldb, int M, int n, int K)
+{
+	for (int k0 = 0, kb; k0 < K; k0 += kb) {
+		kb = K - k0 < 2 * KB ? K - k0 : KB;
+		S->gemm(k0 ? t : c, ldc, a + k0, lda, 1, b + (size_t)k0 * ldb, ldb, NULL, M, n, kb);
+		for (int r = 0; k0 && r < M; r++)
+			S->add(c + (size_t)r * ldc, t + (size_t)r * ldc, n);
+	}
+}
+
+/* ---- forward ---- */
+
+/* One step of a layer for B sequences, its H units split into parts:
+ * ah (B,GH) = hp (B,H) Wh^T, then the cell on ax (B rows of stride ldx:
+ * Wx x + b in, gates out), hp, cp, into c, h (B,H). */
+struct fstep {
+	const struct rnn_simd *S;
+	const real *whT;	/* (H,GH) */
+	real *ah, *ah2, *ax;
+	size_t ldx;
+	const real *hp, *cp;
+	real *c, *h;
+	int cell, B, H, G, parts;
+};
+
+static void fstep_part(void *arg, int part)
+{
+	const struct fstep *j = arg;
+	const size_t H = (size_t)j->H, GH = (size_t)j->G * H;
+	const size_t k0 = rnn_part_start(H, j->parts, part, RNN_PART_ALIGN);
+	const size_t k1 = rnn_part_start(H, j->parts, part + 1, RNN_PART_ALIGN);
+	for (size_t g = 0; g < (size_t)j->G; g++)
+		kgemm(j->S, j->ah + g * H + k0, j->ah2 + g * H + k0, GH, j->hp, H,
+		      j->whT + g * H + k0, GH, j->B, (int)(k1 - k0), (int)H);
+	for (size_t b = 0; b < (size_t)j->B; b++) {
+		size_t o = b * H + k0;
+		j->S->cell_fwd[j->cell](j->ax + b * j->ldx + k0, j->ah + b * GH + k0, H,
+					j->hp + o, j->cp ? j->cp + o : NULL,
+					j->c ? j->c + o : NULL, j->h + o, (int)(k1 - k0));
+	}
+}
+
+/* Layer l over the window: hs[l] (and cs[l], gs[l]) of A from the layer
+ * below's states (or x), h0 and c0 (B,H). */
+static void layer_fwd(const struct rnn_simd *S, const struct net *P, int l, int T, int B,
+		      const int32_t *x, const real *h0, const real *c0,
+		      const struct net_acts *A, const struct fsc *s)
+{
+	const struct net_layer *ly = &P->l[l];
+	const size_t H = (size_t)ly->H, I = (size_t)ly->I, BH = (size_t)B * H;
+	const size_t G = (size_t)net_gates(P->cell), n = (size_t)T * B;
+	const int lstm = P->cell == NET_LSTM;
+	real *ax = P->cell == NET_RNN ? A->hs[l] : A->gs[l], *wxT = s->wT, *whT = s->wT + I * G * H;
+	const size_t ldx = P->cell == NET_RNN ? H : 4 * H;
+	if (l == 0) {
+		if (onehot_transposed(P, n))
+			S->transpose(wxT, ly->Wx, (int)(G * H), (int)I);
+		onehot_fwd(S, ax, ldx, ly, G * H, x, n, onehot_transposed(P, n) ? wxT : NULL);
+	} else {
+		const real *in = dropped(S, s->xd, A->hs[l - 1], A->drop[l - 1], n * I);
+		S->transpose(wxT, ly->Wx, (int)(G * H), (int)I);
+		bgemm(S, ax, ldx, in, I, 1, wxT, G * H, ly->b, s->tmp, n, G * H, I);
+	}
+	S->transpose(whT, ly->Wh, (int)(G * H), (int)H);
+	struct fstep j = { S, whT, s->ah, s->ah2, NULL, ldx, NULL, NULL, NULL, NULL,
+			   P->cell, B, (int)H, (int)G, 1 };
+	j.parts = rnn_nparts((double)BH * G * H, H / RNN_PART_ALIGN);
+	for (size_t t = 0; t < (size_t)T; t++) {
+		j.ax = ax + t * B * ldx;
+		j.hp = t ? A->hs[l] + (t - 1) * BH : h0;
+		j.h = A->hs[l] + t * BH;
+		if (lstm) {
+			j.cp = t ? A->cs[l] + (t - 1) * BH : c0;
+			j.c = A->cs[l] + t * BH;
+		}
+		pool_run(j.parts, fstep_part, &j);
+	}
+}
+
+double net_forward(const struct net *P, int T, int B, const int32_t *x, const int32_t *y,
+		   real *const *h0, real *const *c0, const struct net_acts *A, real *ps,
+		   real *loss, void *scratch)
+{
+	const struct rnn_simd *S = rnn_simd_use();
+	const int V = P->V, H = P->l[P->L - 1].H;
+	const size_t n = (size_t)T * B;
+	struct carve c = { scratch, 0 };
+	struct fsc s;
+	fwd_layout(P, T, B, &c, &s);
+	for (int l = 0; l < P->L; l++)
+		layer_fwd(S, P, l, T, B, x, h0[l], P->cell == NET_LSTM ? c0[l] : NULL, A, &s);
+	const real *top = dropped(S, s.xd, A->hs[P->L - 1], A->drop[P->L - 1], n * H);
+	S->transpose(s.whyT, P->Why, V, H);
+	bgemm(S, ps, (size_t)V, top, (size_t)H, 1, s.whyT, (size_t)V, P->by, s.tmp, n,
+	      (size_t)V, (size_t)H);
+	return rnn_softmax_loss(S, ps, y, s.term, T, B, V, loss);
+}
+
+/* ---- backward ---- */
+
+/* The backward pass's scratch: dY (n,V); dH, dIn (n,Hm) the gradients of
+ * a layer's states and of the layer below's; dax (n,G Hm) the gradients of
+ * Wx x + b, dah those of Wh h' (gru's; else dax); hprev (n,Hm) h' of every
+ * row; xd (n,Hm) dropped states; dc, r, r2 (B,Hm) the cell state's
+ * gradient, one step's dh' and kgemm's partial sums of it; wT (V,G H_0) layer 0's dWx^T, when onehot_transposed;
+ * tmp bgemm's. */
+struct bsc {
+	real *dY, *dH, *dIn, *dax, *dah, *hprev, *xd, *dc, *r, *r2, *wT, *tmp;
+};
+
+static void bwd_layout(const struct net *P, int T, int B, struct carve *c, struct bsc *s)
+{
+	const size_t G = (size_t)net_gates(P->cell), n = emul((size_t)T, (size_t)B, "window");
+	const size_t hm = (size_t)hmax(P), nh = emul(n, hm, "window");
+	s->dY = take(c, emul(n, (size_t)P->V, "window"), sizeof(real));
+	s->dH = take(c, nh, sizeof(real));
+	s->dIn = take(c, nh, sizeof(real));
+	s->dax = take(c, emul(nh, G, "window"), sizeof(real));
+	s->dah = P->cell == NET_GRU ? take(c, emul(nh, G, "window"), sizeof(real)) : s->dax;
+	s->hprev = take(c, nh, sizeof(real));
+	s->xd = take(c, nh, sizeof(real));
+	s->dc = take(c, emul((size_t)B, hm, "window"), sizeof(real));
+	s->r = take(c, emul((size_t)B, hm, "window"), sizeof(real));
+	s->r2 = take(c, emul((size_t)B, hm, "window"), sizeof(real));
+	s->wT = NULL;
+	if (onehot_transposed(P, n))
+		s->wT = take(c, emul((size_t)P->V, G * (size_t)P->l[0].H, "window"), sizeof(real));
+	s->tmp = take(c, tmp_reals(P), sizeof(real));
+}
+
+size_t net_bwd_scratch_bytes(const struct net *P, int T, int B)
+{
+	struct carve c = { NULL, 0 };
+	struct bsc s;
+	bwd_layout(P, T, B, &c, &s);
+	return c.off;
+}
+
+/* One step back through a layer for B sequences, its H units split into
+ * parts: first (bcell_part) the cell's gradients, dax and dah (B,GH) from
+ * dh (B,H) and dc; then (bprop_part) r (B,H) = dah Wh, into dst (B,H): the
+ * gradient of h', added to dH's rows of the step before (add) or set (dh0),
+ * plus gru's direct part left in dh. */
+struct bstep {
+	const struct rnn_simd *S;
+	const real *Wh;	/* (GH,H) */
+	real *dax, *dah, *dh, *dc, *r, *r2, *dst;
+	const real *g, *h, *hp, *cp, *c;
+	int add, cell, B, H, G, parts;
+};
+
+static void bcell_part(void *arg, int part)
+{
+	const struct bstep *j = arg;
+	const size_t H = (size_t)j->H, GH = (size_t)j->G * H;
+	const size_t k0 = rnn_part_start(H, j->parts, part, RNN_PART_ALIGN);
+	const size_t k1 = rnn_part_start(H, j->parts, part + 1, RNN_PART_ALIGN);
+	for (size_t b = 0; b < (size_t)j->B; b++) {
+		size_t o = b * H + k0;
+		j->S->cell_back[j->cell](j->dax + b * GH + k0, j->dah + b * GH + k0, H, j->dh + o,
+					 j->dc + o, j->g ? j->g + b * 4 * H + k0 : NULL,
+					 j->h + o, j->hp + o, j->cp ? j->cp + o : NULL,
+					 j->c ? j->c + o : NULL, (int)(k1 - k0));
+	}
+}
+
+static void bprop_part(void *arg, int part)
+{
+	const struct bstep *j = arg;
+	const size_t H = (size_t)j->H, GH = (size_t)j->G * H;
+	const size_t k0 = rnn_part_start(H, j->parts, part, RNN_PART_ALIGN);
+	const size_t k1 = rnn_part_start(H, j->parts, part + 1, RNN_PART_ALIGN);
+	const int m = (int)(k1 - k0);
+	kgemm(j->S, j->r + k0, j->r2 + k0, H, j->dah, GH, j->Wh + k0, H, j->B, m, (int)GH);
+	for (size_t b = 0; b < (size_t)j->B; b++) {
+		size_t o = b * H + k0;
+		if (j->add)
+			j->S->add(j->dst + o, j->r + o, m);
+		else
+			memcpy(j->dst + o, j->r + o, (size_t)m * sizeof(real));
+		if (j->cell == NET_GRU)
+			j->S->add(j->dst + o, j->dh + o, m);
+	}
+}
+
+/* Back through layer l's recurrence: from s->dH (n,H), the gradient of its
+ * states from above, fill s->dax and s->dah for every row, dh0 and (lstm)
+ * dc0 (B,H). s->dH is used up. */
+static void layer_steps_back(const struct rnn_simd *S, const struct net *P, int l, int T,
+			     int B, real *dh0, real *dc0, const real *h0, const real *c0,
+			     const struct net_acts *A, const struct bsc *s)
+{
+	const struct net_layer *ly = &P->l[l];
+	const size_t H = (size_t)ly->H, BH = (size_t)B * H, G = (size_t)net_gates(P->cell);
+	const int lstm = P->cell == NET_LSTM;
+	struct bstep j = { S, ly->Wh, NULL, NULL, NULL, s->dc, s->r, s->r2, NULL, NULL, NULL,
+			   NULL, NULL, NULL, 0, P->cell, B, (int)H, (int)G, 1 };
+	j.parts = rnn_nparts((double)BH * G * H, H / RNN_PART_ALIGN);
+	memset(s->dc, 0, BH * sizeof(real));
+	for (size_t t = (size_t)T; t-- > 0;) {
+		j.dax = s->dax + t * BH * G;
+		j.dah = s->dah + t * BH * G;
+		j.dh = s->dH + t * BH;
+		j.g = A->gs[l] ? A->gs[l] + t * BH * 4 : NULL;
+		j.h = A->hs[l] + t * BH;
+		j.hp = t ? A->hs[l] + (t - 1) * BH : h0;
+		if (lstm) {
+			j.cp = t ? A->cs[l] + (t - 1) * BH : c0;
+			j.c = A->cs[l] + t * BH;
+		}
+		j.add = t > 0;
+		j.dst = t ? s->dH + (t - 1) * BH : dh0;
+		pool_run(j.parts, bcell_part, &j);
+		pool_run(j.parts, bprop_part, &j);
+	}
+	if (lstm)
+		memcpy(dc0, s->dc, BH * sizeof(real));
+}
+
+/* The parameter gradients of layer l (into gl) from s->dax, s->dah, and
+ * (l > 0) s->dIn (n,I): the gradient of the layer below's states. */
+static void layer_grads(const struct rnn_simd *S, struct net_layer *gl, const struct net *P,
+			int l, int T, int B, const int32_t *x, const real *h0,
+			const struct net_acts *A, const struct bsc *s)
+{
+	const struct net_layer *ly = &P->l[l];
+	const size_t H = (size_t)ly->H, I = (size_t)ly->I, G = (size_t)net_gates(P->cell);
+	const size_t n = (size_t)T * B, GH = G * H;
+	memcpy(s->hprev, h0, (size_t)B * H * sizeof(real));
+	memcpy(s->hprev + (size_t)B * H, A->hs[l], (n - (size_t)B) * H * sizeof(real));
+	bgemm(S, gl->Wh, H, s->dah, 1, GH, s->hprev, H, NULL, s->tmp, GH, H, n);
+	S->colsum(gl->b, s->dax, n, (int)GH);
+	if (l == 0) {
+		onehot_back(S, gl->Wx, s->dax, GH, I, x, n, s->wT);
+		return;
+	}
+	const real *drop = A->drop[l - 1];
+	const real *in = dropped(S, s->xd, A->hs[l - 1], drop, n * I);
+	bgemm(S, gl->Wx, I, s->dax, 1, GH, in, I, NULL, s->tmp, GH, I, n);
+	bgemm(S, s->dIn, I, s->dax, GH, 1, ly->Wx, I, NULL, s->tmp, n, I, GH);
+	if (drop)
+		S->mul(s->dIn, s->dIn, drop, n * I);
+}
+
+/* The output layer backward over the n rows of top (n,H), the top layer's
+ * dropped states: dY = (ps - onehot(y)) / B, then dWhy (V,H) = dY^T top,
+ * dby its column sums, s->dH (n,H) = dY Why. */
+static void output_back(const struct rnn_simd *S, struct net *G, const struct net *P,
+			const real *ps, const int32_t *y, const real *top, size_t n, int B,
+			const struct bsc *s)
+{
+	const size_t V = (size_t)P->V, H = (size_t)P->l[P->L - 1].H;
+	const real inv = (real)1 / B;
+	memcpy(s->dY, ps, n * V * sizeof(real));
+	S->scale(s->dY, n * V, inv);
+	for (size_t r = 0; r < n; r++)
+		s->dY[r * V + (size_t)y[r]] -= inv;
+	bgemm(S, G->Why, H, s->dY, 1, V, top, H, NULL, s->tmp, V, H, n);
+	S->colsum(G->by, s->dY, n, (int)V);
+	bgemm(S, s->dH, H, s->dY, V, 1, P->Why, H, NULL, s->tmp, n, H, V);
+}
+
+void net_backward(struct net *G, real *const *dh0, real *const *dc0, const struct net *P,
+		  int T, int B, const int32_t *x, const int32_t *y, real *const *h0,
+		  real *const *c0, const struct net_acts *A, const real *ps, void *scratch)
+{
+	const struct rnn_simd *S = rnn_simd_use();
+	const int H = P->l[P->L - 1].H, lstm = P->cell == NET_LSTM;
+	const size_t n = (size_t)T * B;
+	struct carve c = { scratch, 0 };
+	struct bsc s;
+	bwd_layout(P, T, B, &c, &s);
+	const real *drop = A->drop[P->L - 1];
+	const real *top = dropped(S, s.xd, A->hs[P->L - 1], drop, n * H);
+	output_back(S, G, P, ps, y, top, n, B, &s);
+	if (drop)
+		S->mul(s.dH, s.dH, drop, n * H);
+	for (int l = P->L - 1; l >= 0; l--) {
+		layer_steps_back(S, P, l, T, B, dh0[l], lstm ? dc0[l] : NULL, h0[l],
+				 lstm ? c0[l] : NULL, A, &s);
+		layer_grads(S, &G->l[l], P, l, T, B, x, h0[l], A, &s);
+		real *tmp = s.dH;
+		s.dH = s.dIn;
+		s.dIn = tmp;
+	}
+}
