@@ -73,18 +73,6 @@ int gen_next_net(const struct net *N, real *state, int x, real temperature, int 
 	return pick(scratch, scratch + N->V, N->V, temperature, argmax, r);
 }
 
-double gen_score_net(const struct net *N, real *state, const int32_t *x, size_t n,
-		     real *scratch)
-{
-	real *logits = scratch, *p = scratch + N->V;
-	double nats = 0;
-	for (size_t i = 0; i + 1 < n; i++) {
-		net_step(N, state, x[i], logits, scratch + 2 * N->V);
-		nats += rnn_softmax(p, logits, N->V, 1) - (double)logits[x[i + 1]];
-	}
-	return nats;
-}
-
 double gen_score(const struct rnn_params *P, real *h, const int32_t *x, size_t n,
 		 real *scratch)
 {
@@ -133,8 +121,81 @@ void gen_free(struct gen_model *m)
 	ts_frame_free(&m->f);
 }
 
+/* A family model's scoring window: W characters at a time through
+ * net_forward (B = 1), so that each weight is read once a window rather
+ * than once a character, with net_fast.c's kernels (measured: score on
+ * 200k characters under an LSTM 2x128, 45 s one character at a time with
+ * net_step, 4.6 s so). */
+struct gen_win {
+	size_t W;
+	struct net_acts A;
+	real *ps, *loss, *block;
+	void *scratch;
+};
+
+static struct gen_win *win_new(const struct net *N)
+{
+	struct gen_win *w = ecalloc(1, sizeof *w);
+	size_t per = (size_t)N->V, s[3];
+	for (int l = 0; l < N->L; l++) {
+		net_acts_sizes(N, l, 1, s);
+		per += s[0] + s[1] + s[2];
+	}
+	w->W = window(N->V, (int)(per - (size_t)N->V));
+	real *p = w->block = emalloc(emul(w->W * per + 1, sizeof(real), "scratch"));
+	for (int l = 0; l < N->L; l++) {
+		net_acts_sizes(N, l, w->W, s);
+		w->A.hs[l] = p, p += s[0];
+		w->A.cs[l] = s[1] ? p : NULL, p += s[1];
+		w->A.gs[l] = s[2] ? p : NULL, p += s[2];
+	}
+	w->ps = p, p += w->W * (size_t)N->V;
+	w->loss = p;
+	w->scratch = emalloc(net_fwd_scratch_bytes(N, (int)w->W, 1));
+	return w;
+}
+
+static void win_free(struct gen_win *w)
+{
+	if (w) {
+		free(w->block);
+		free(w->scratch);
+	}
+	free(w);
+}
+
+/* gen_score for the family: g->win's windows, the states carried in
+ * g->state (each layer's h then, for lstm, c). */
+static double score_net(struct gen_seq *g, const int32_t *x, size_t n)
+{
+	const struct net *N = &g->m->N;
+	if (!g->win)
+		g->win = win_new(N);
+	struct gen_win *w = g->win;
+	real *h0[NET_MAX_L], *c0[NET_MAX_L], *s = g->state;
+	for (int l = 0; l < N->L; l++) {
+		size_t H = (size_t)N->l[l].H;
+		h0[l] = s, s += H;
+		c0[l] = N->cell == NET_LSTM ? s : NULL, s += N->cell == NET_LSTM ? H : 0;
+	}
+	double nats = 0;
+	for (size_t i = 0; i + 1 < n; i += w->W) {
+		int T = (int)(n - 1 - i < w->W ? n - 1 - i : w->W);
+		nats += net_forward(N, T, 1, x + i, x + i + 1, h0, c0, &w->A, w->ps, w->loss,
+				    w->scratch);
+		for (int l = 0; l < N->L; l++) {
+			size_t H = (size_t)N->l[l].H, last = (size_t)(T - 1) * H;
+			memcpy(h0[l], w->A.hs[l] + last, H * sizeof(real));
+			if (c0[l])
+				memcpy(c0[l], w->A.cs[l] + last, H * sizeof(real));
+		}
+	}
+	return nats;
+}
+
 void gen_seq_open(struct gen_seq *g, const struct params *m)
 {
+	g->win = NULL;
 	g->m = m;
 	g->state = ecalloc(params_state_reals(m), sizeof(real));
 	g->scratch = emalloc(m->fam ? gen_net_scratch_bytes(&m->N)
@@ -143,6 +204,7 @@ void gen_seq_open(struct gen_seq *g, const struct params *m)
 
 void gen_seq_close(struct gen_seq *g)
 {
+	win_free(g->win);
 	free(g->state);
 	free(g->scratch);
 }
@@ -165,6 +227,6 @@ void gen_seq_feed(struct gen_seq *g, int x)
 double gen_seq_score(struct gen_seq *g, const int32_t *x, size_t n)
 {
 	if (g->m->fam)
-		return gen_score_net(&g->m->N, g->state, x, n, g->scratch);
+		return score_net(g, x, n);
 	return gen_score(&g->m->P, g->state, x, n, g->scratch);
 }

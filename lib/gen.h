@@ -53,13 +53,11 @@ int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
 double gen_score(const struct rnn_params *P, real *h, const int32_t *x, size_t n,
 		 real *scratch);
 
-/* The same three for a model of the family (net.h): state holds each
- * layer's states (net_state_reals), carried from call to call. */
+/* gen_next for a model of the family (net.h): state holds each layer's
+ * states (net_state_reals), carried from call to call. */
 size_t gen_net_scratch_bytes(const struct net *N);
 int gen_next_net(const struct net *N, real *state, int x, real temperature, int argmax,
 		 struct rng *r, real *scratch);
-double gen_score_net(const struct net *N, real *state, const int32_t *x, size_t n,
-		     real *scratch);
 
 /* One sequence through a model of either kind: its states, zeros at
  * first, and scratch, with the functions above chosen by kind. */
@@ -67,6 +65,7 @@ struct gen_seq {
 	const struct params *m;
 	real *state;		/* params_state_reals */
 	real *scratch;
+	struct gen_win *win;	/* a family model's scoring window, once needed */
 };
 void gen_seq_open(struct gen_seq *g, const struct params *m);
 void gen_seq_close(struct gen_seq *g);
