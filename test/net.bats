@@ -2,7 +2,8 @@
 # The model family (formats/model.md, THE MODEL FAMILY) in rnn-fwd and
 # rnn-bwd on a frame that carries its model inline: the loss and every
 # gradient against test/ref_net.py, an independent reference written from
-# the equations page, for each cell, B=1 and B>1, in float and double.
+# the equations page, for each cell, B=1 and B>1, in float and double; and
+# several steps with dropout and an optimiser, the updates checked too.
 
 bats_require_minimum_version 1.5.0
 load test_helper
@@ -48,6 +49,44 @@ check() {
 	"$bin/rnn-fwd" "$D/w.t" | "$bin/rnn-bwd" | "$bin/tensordump" -a > "$D/g.txt"
 	run -0 python3 "$REF" 5 "$7" "$D/w.txt" "$D/g.txt"
 	[[ "$output" == "ref_net.py: "*" tensors, largest error "* ]]
+}
+
+# steps BIN CELL SIZES T B DTYPE TOL OPT LR DROP: three training steps
+# through rnn-fwd -D DROP | rnn-bwd | OPT, inline, each window carrying the
+# model, optimiser state and layer states the step before left: the loss,
+# the gradients and the update of every step against the reference.
+steps() {
+	local bin=$1 tol=$7 opt=$8 lr=$9 drop=${10} k
+	{ net_window "$@"; printf 'tensor step i64 []\n0\n'; } | "$bin/tensordump" -r > "$D/w0.t"
+	net_window "$@" | sed -n '2,5p' > "$D/xy.txt"
+	for k in 0 1 2; do
+		"$bin/rnn-fwd" -D "$drop" -s 3 "$D/w$k.t" > "$D/f$k.t"
+		"$bin/rnn-bwd" "$D/f$k.t" > "$D/g$k.t"
+		"$bin/$opt" -l "$lr" "$D/g$k.t" > "$D/p$k.t"
+		for t in f g p; do "$bin/tensordump" -a "$D/$t$k.t" > "$D/$t.txt"; done
+		run python3 "$REF" 5 "$tol" "$D/f.txt" "$D/g.txt" "$opt" "$lr" "$D/p.txt"
+		echo "$output"; [ "$status" -eq 0 ]
+		[[ "$output" == "ref_net.py: "*" tensors, largest error "* ]]
+		# The next window: the step's output, its final states as the
+		# next one's first, the same characters, the next step.
+		{ echo "frame window"; cat "$D/xy.txt"
+		  awk -v k=$((k + 1)) '/^frame/ { next } /^tensor / { skip = $2 == "loss" }
+			/^tensor step / { print; getline; print k; next } skip { next }
+			{ sub(/^tensor hT\./, "tensor h0."); sub(/^tensor cT\./, "tensor c0."); print }' "$D/p.txt"
+		} | "$bin/tensordump" -r > "$D/w$((k + 1)).t"
+	done
+	# Dropout was on (or off) as asked.
+	if [ "$drop" = 0 ]; then ! grep -q '^tensor drop\.0 ' "$D/f.txt"; else grep -q '^tensor drop\.0 ' "$D/f.txt"; fi
+}
+
+@test "net: three steps with dropout and an optimiser against the reference, every cell, float and double" {
+	steps "$FBIN" lstm 3,2 4 2 f32 1e-4 adagrad 0.1 0.3
+	steps "$FBIN" gru 2,3 3 1 f32 1e-4 adam 0.01 0.5
+	steps "$FBIN" rnn 3,2,2 3 2 f32 1e-4 adagrad 0.1 0.2
+	[ -x "$DBIN/rnn-fwd" ] || skip "no double build"
+	steps "$DBIN" lstm 3,2 4 2 f64 1e-9 adam 0.01 0.3
+	steps "$DBIN" gru 2,3 3 3 f64 1e-9 adagrad 0.1 0.25
+	steps "$DBIN" rnn 3,2 3 2 f64 1e-9 adam 0.01 0
 }
 
 @test "net: lstm 2 layers against the reference, float, B=1 and B=3" {

@@ -7,16 +7,26 @@ softmax output, the loss (1/B) sum_b sum_t -ln p[t][y[t]], and its
 gradients by backpropagation through time, in plain Python floats (IEEE
 double), each gradient element clipped to [-CLIP, CLIP].
 
-    ref_net.py CLIP TOL WINDOW GRADS
+    ref_net.py CLIP TOL WINDOW GRADS [OPT LR UPDATED]
 
 WINDOW and GRADS are the text form (tensordump -a) of a frame carrying a
 family model, x, y (T,B) and each layer's h0.l (and c0.l) as rnn-fwd reads
-it, and of what rnn-bwd wrote for it. Every gradient dWx.l, dWh.l, db.l,
+it (or wrote it: with dropout, its masks drop.l (T,B,H) are used as the
+equations page says: on each layer's output where it feeds the layer
+above or the output layer), and of what rnn-bwd wrote for it. Every gradient dWx.l, dWh.l, db.l,
 dWhy, dby, dh0.l, dc0.l (lstm) and loss must be within TOL * (|r| + m) of
 the reference r, m the largest |r| of that tensor or, for the gradients,
 of any gradient of the frame: an element that is small by cancellation
 (dby sums p - 1 over the window: terms of 0.2 that cancel to 1e-4) is
-judged against the scale of what was summed, not against its own size. Exits 1 naming the
+judged against the scale of what was summed, not against its own size.
+With OPT (adagrad or adam) and LR, UPDATED is the text form of what the
+optimiser stage wrote for GRADS: every parameter's update (its new value
+less its value in WINDOW) and new state (mNAME, for adam vNAME too; the
+state before is WINDOW's, or zeros) must be within TOL of the update the
+rules give for the gradients in GRADS (themselves checked against the
+reference's), by the rules of THE
+OPTIMISERS (adam's update number: WINDOW's step + 1); a state element is
+judged against the scale of the gradients it sums. Exits 1 naming the
 first one that is not; prints the largest relative error otherwise.
 
 Legend: V vocab, L layers, H and I a layer's hidden and input sizes, T
@@ -154,7 +164,16 @@ def step_back(cell, ly, cache, xin, hp, dh, dc):
     return dhp, dcp, dxin
 
 
-def forward(cell, layers, x, T, B, h0, c0):
+def dropped(drop, l, s, b, h):
+    """h, layer l's output at step s of sequence b, times its dropout mask."""
+    if drop[l] is None:
+        return h
+    H = len(h)
+    m = drop[l][s][b]
+    return [h[k] * m[k] for k in range(H)]
+
+
+def forward(cell, layers, x, T, B, h0, c0, drop):
     """Every layer's states and caches over the window: hs[l][t][b] ..."""
     hs, cs, caches = [], [], []
     for l, ly in enumerate(layers):
@@ -165,7 +184,7 @@ def forward(cell, layers, x, T, B, h0, c0):
             for b in range(B):
                 hp = hs[l][s - 1][b] if s else h0[l][b]
                 cp = (cs[l][s - 1][b] if s else c0[l][b]) if cell == 1 else None
-                xin = x[s * B + b] if l == 0 else hs[l - 1][s][b]
+                xin = x[s * B + b] if l == 0 else dropped(drop, l - 1, s, b, hs[l - 1][s][b])
                 hs[l][s][b], cs[l][s][b], caches[l][s][b] = step(cell, ly, xin, hp, cp)
     return hs, caches
 
@@ -197,8 +216,9 @@ def output(top, Why, by, V, y, T, B):
     return loss, dWhy, dby, dtop
 
 
-def layer_back(cell, ly, l, hs, caches, x, h0, dH, T, B, grads):
-    """Backward through layer l; returns the gradient of its inputs dIn[t][b]."""
+def layer_back(cell, ly, l, hs, caches, x, h0, dH, T, B, grads, drop):
+    """Backward through layer l; returns the gradient of the undropped
+    outputs of the layer below, dIn[t][b]."""
     H, G = ly["H"], GATES[cell]
     ly["grad"] = {"Wx": [[0.0] * ly["I"] for _ in range(G * H)],
                   "Wh": [[0.0] * H for _ in range(G * H)], "b": [0.0] * (G * H)}
@@ -208,10 +228,12 @@ def layer_back(cell, ly, l, hs, caches, x, h0, dH, T, B, grads):
     for s in range(T - 1, -1, -1):
         for b in range(B):
             hp = hs[l][s - 1][b] if s else h0[l][b]
-            xin = x[s * B + b] if l == 0 else hs[l - 1][s][b]
+            xin = x[s * B + b] if l == 0 else dropped(drop, l - 1, s, b, hs[l - 1][s][b])
             dh = [dH[s][b][k] + dnext[b][k] for k in range(H)]
             dnext[b], dcp, dIn[s][b] = step_back(cell, ly, caches[l][s][b], xin, hp,
                                                  dh, dcnext[b])
+            if l > 0:
+                dIn[s][b] = dropped(drop, l - 1, s, b, dIn[s][b])
             if dcp is not None:
                 dcnext[b] = dcp
     grads["dWx.%d" % l] = ly["grad"]["Wx"]
@@ -231,11 +253,20 @@ def run(t):
     L = len(layers)
     h0 = [mat(t["h0.%d" % l][1], B, layers[l]["H"]) for l in range(L)]
     c0 = [mat(t["c0.%d" % l][1], B, layers[l]["H"]) if cell == 1 else None for l in range(L)]
-    hs, caches = forward(cell, layers, x, T, B, h0, c0)
-    loss, dWhy, dby, dH = output(hs[-1], Why, by, V, y, T, B)
+    drop = [None] * L
+    for l in range(L):
+        if "drop.%d" % l in t:
+            H = layers[l]["H"]
+            v = t["drop.%d" % l][1]
+            drop[l] = [[v[(s * B + b) * H:(s * B + b + 1) * H] for b in range(B)]
+                       for s in range(T)]
+    hs, caches = forward(cell, layers, x, T, B, h0, c0, drop)
+    top = [[dropped(drop, L - 1, s, b, hs[-1][s][b]) for b in range(B)] for s in range(T)]
+    loss, dWhy, dby, dH = output(top, Why, by, V, y, T, B)
+    dH = [[dropped(drop, L - 1, s, b, dH[s][b]) for b in range(B)] for s in range(T)]
     grads = {"dWhy": dWhy, "dby": dby, "loss": loss}
     for l in range(L - 1, -1, -1):
-        dH = layer_back(cell, layers[l], l, hs, caches, x, h0, dH, T, B, grads)
+        dH = layer_back(cell, layers[l], l, hs, caches, x, h0, dH, T, B, grads, drop)
     return grads
 
 
@@ -243,9 +274,44 @@ def flat(v):
     return [e for row in v for e in row] if v and isinstance(v[0], list) else list(v)
 
 
+def update(opt, lr, win, ref):
+    """The reference's new state and update of each parameter: {name: list}."""
+    out = {}
+    t = int(win["step"][1][0]) + 1 if "step" in win else 1
+    for g in ref:
+        p = g[1:]
+        if not g.startswith("d") or g.startswith(("dh0", "dc0")) or p not in win:
+            continue
+        n = len(ref[g])
+        m = list(win["m" + p][1]) if "m" + p in win else [0.0] * n
+        if opt == "adagrad":
+            m = [a + e * e for a, e in zip(m, ref[g])]
+            out["step." + p] = [-lr * e / math.sqrt(a + 1e-8) for a, e in zip(m, ref[g])]
+        else:
+            v = list(win["v" + p][1]) if "v" + p in win else [0.0] * n
+            m = [0.9 * a + 0.1 * e for a, e in zip(m, ref[g])]
+            v = [0.999 * a + 0.001 * e * e for a, e in zip(v, ref[g])]
+            rate = lr * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+            out["step." + p] = [-rate * a / (math.sqrt(b) + 1e-8) for a, b in zip(m, v)]
+            out["v" + p] = v
+        out["m" + p] = m
+    return out
+
+
+def updated(win, got):
+    """What the optimiser wrote, its parameters as updates: {name: (dims, list)}."""
+    out = dict(got)
+    for name in list(got):
+        if name in win and ("m" + name) in got:
+            out["step." + name] = (got[name][0],
+                                   [a - b for a, b in zip(got[name][1], win[name][1])])
+    return out
+
+
 def main():
     clip, tol = float(sys.argv[1]), float(sys.argv[2])
-    ref = run(read_text(sys.argv[3]))
+    win = read_text(sys.argv[3])
+    ref = run(win)
     got = read_text(sys.argv[4])
     worst = 0.0
     for name in ref:
@@ -253,6 +319,13 @@ def main():
         if clip > 0 and name.startswith("d") and not name.startswith(("dh0", "dc0")):
             r = [min(clip, max(-clip, e)) for e in r]
         ref[name] = r
+    if len(sys.argv) > 5:
+        # The rule applied to the gradients the optimiser was given (checked
+        # against the reference's below): an element with a tiny memory
+        # turns a gradient's rounding into a large change of its update.
+        given = {n: list(v[1]) for n, v in got.items() if n in ref}
+        ref.update(update(sys.argv[5], float(sys.argv[6]), win, given))
+        got.update(updated(win, read_text(sys.argv[7])))
     gmax = max(abs(e) for name, r in ref.items() if name.startswith("d") for e in r)
     for name, r in sorted(ref.items()):
         if name not in got or len(got[name][1]) != len(r):
@@ -260,6 +333,10 @@ def main():
         m = max(abs(e) for e in r)
         if name.startswith("d"):
             m = max(m, gmax)
+        elif name.startswith(("m", "v")):
+            # Optimiser state sums gradients (or their squares): judged
+            # against the scale of the gradients, as they are.
+            m = max(m, gmax, gmax * gmax)
         for i, (a, e) in enumerate(zip(got[name][1], r)):
             err = abs(a - e) / (abs(e) + m) if m else abs(a - e)
             worst = max(worst, err)
