@@ -9,6 +9,17 @@ setup() {
 	head -c 6000 "$TOP/data/corpus.txt" > "$BATS_TEST_TMPDIR/c.txt"
 	C="$BATS_TEST_TMPDIR/c.txt"
 	TRAIN="$TOP/pipelines/train"
+	GROUPS_STARTED=
+}
+
+# Runs a test started in process groups of their own (setsid; their ids in
+# GROUPS_STARTED) do not outlive it, even when an assertion fails first.
+teardown() {
+	local g
+	for g in $GROUPS_STARTED; do
+		kill -9 -- "-$g" 2> /dev/null || :
+		wait "$g" 2> /dev/null || :
+	done
 }
 
 @test "train: smoothed loss falls well below its start, checkpoint samples" {
@@ -299,6 +310,63 @@ stop_and_check() {
 	[ -z "$(ls "$d" | grep -v -x -e corpus.t -e vocab.t -e init.t -e ckpt.t -e loss.log -e val.log -e best.t)" ]
 }
 
+# The CPUs this test may use, one number each, in order.
+allowed_cpus() {
+	taskset -pc $$ | sed 's/.*: //' | tr , '\n' |
+		awk -F - '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }'
+}
+
+# The CPUs the loop of the run in directory $1 runs on (its rnn-fwd's), as
+# taskset -pc lists them; waits up to a minute for the stage to be there.
+stage_cpus() {
+	local p= i=0
+	while [ -z "$p" ] && [ $((i += 1)) -le 1200 ]; do
+		sleep 0.05
+		p=$(pgrep -f -- "rnn-fwd -w $1/ws.t" || :)
+	done
+	[ -n "$p" ] && taskset -pc "$p" | sed 's/.*: //'
+}
+
+@test "train: runs started side by side claim CPUs of their own; a killed run's CPU is claimed again" {
+	command -v taskset > /dev/null && command -v flock > /dev/null && command -v pgrep > /dev/null ||
+		skip "needs taskset, flock and pgrep"
+	cpus=$(allowed_cpus | tr '\n' ' ')
+	set -- $cpus
+	[ $# -ge 2 ] || skip "one CPU: nothing to share"
+	# A TMPDIR of its own: the claims of runs outside the test are not seen.
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$TMPDIR"
+	for r in a b; do
+		setsid "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/$r" -H 8 -n 0 -k 100000000 -S 0 > /dev/null 2>&1 &
+		GROUPS_STARTED="$GROUPS_STARTED $!"
+	done
+	set -- $GROUPS_STARTED
+	a=$(stage_cpus "$BATS_TEST_TMPDIR/a") b=$(stage_cpus "$BATS_TEST_TMPDIR/b")
+	# Each on one CPU of the test's, not the same one.
+	[[ " $cpus" == *" $a "* && " $cpus" == *" $b "* ]]
+	[ "$a" != "$b" ]
+	# Run a killed with kill -9: its CPU goes to the next run.
+	kill -9 -- "-$1"
+	wait "$1" || :
+	setsid "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/c" -H 8 -n 0 -k 100000000 -S 0 > /dev/null 2>&1 &
+	GROUPS_STARTED="$GROUPS_STARTED $!"
+	[ "$(stage_cpus "$BATS_TEST_TMPDIR/c")" = "$a" ]
+	# Every CPU held (the others by the test): the system places the stages.
+	for c in $cpus; do
+		[ "$c" = "$a" ] || [ "$c" = "$b" ] && continue
+		setsid flock -n "$TMPDIR/charnn-cpu.$c" sleep 1000 > /dev/null 2>&1 &
+		GROUPS_STARTED="$GROUPS_STARTED $!"
+		until ! flock -n "$TMPDIR/charnn-cpu.$c" true; do sleep 0.05; done
+	done
+	setsid "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/d" -H 8 -n 0 -k 100000000 -S 0 > /dev/null 2>&1 &
+	GROUPS_STARTED="$GROUPS_STARTED $!"
+	[ "$(stage_cpus "$BATS_TEST_TMPDIR/d")" = "$(taskset -pc $$ | sed 's/.*: //')" ]
+	# -P keeps its meaning: the stages on its first CPU, held or not.
+	setsid "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/e" -H 8 -n 0 -k 100000000 -S 0 -P "$b" > /dev/null 2>&1 &
+	GROUPS_STARTED="$GROUPS_STARTED $!"
+	[ "$(stage_cpus "$BATS_TEST_TMPDIR/e")" = "$b" ]
+}
+
 @test "train: a write that fails (file size limit) is an error, not success" {
 	d="$BATS_TEST_TMPDIR/f"
 	head -n 40 "$C" > "$BATS_TEST_TMPDIR/small.txt"
@@ -396,3 +464,4 @@ stop_and_check() {
 	[ "$stderr" = "train: -I $BATS_TEST_TMPDIR/none.t: No such file or directory" ]
 	[ ! -e "$BATS_TEST_TMPDIR/x" ]
 }
+
