@@ -298,16 +298,25 @@ stop_and_check() {
 
 @test "train: after kill -9, -r takes over the stale lock and removes what was left" {
 	d="$BATS_TEST_TMPDIR/k"
+	# A TMPDIR of its own: the status directory the killed run leaves.
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$TMPDIR"
 	setsid "$TRAIN" -c "$C" -d "$d" -H 8 -n 0 -k 40 -S 0 > /dev/null 2>&1 &
 	pid=$!
+	GROUPS_STARTED=$pid
 	while [ ! -f "$d/ckpt.t" ]; do sleep 0.05; done
 	kill -9 -- "-$pid"
 	wait "$pid" || true
 	[ -d "$d/lock" ] && [ -e "$d/ws.t" ] && [ -p "$d/loop" ]
 	: > "$d/ckpt.t.tmpABC123"
+	left=$(cat "$d/lock/tmp")
+	[ "$left" = "$(echo "$TMPDIR"/charnn-train.*)" ] && [ -d "$left" ]
+	# Another run's status directory, which the lock does not name, stays.
+	mkdir "$TMPDIR/charnn-train.other"
 	k=$(scalar "$d/ckpt.t" iter)
 	run -0 "$TRAIN" -d "$d" -r -n $((k + 10)) -S 0
 	[ -z "$(ls "$d" | grep -v -x -e corpus.t -e vocab.t -e init.t -e ckpt.t -e loss.log -e val.log -e best.t)" ]
+	[ "$(echo "$TMPDIR"/charnn-train.*)" = "$TMPDIR/charnn-train.other" ]
 }
 
 # The CPUs this test may use, one number each, in order.
