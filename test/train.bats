@@ -319,6 +319,41 @@ stop_and_check() {
 	[ "$(echo "$TMPDIR"/charnn-train.*)" = "$TMPDIR/charnn-train.other" ]
 }
 
+# A stale lock in $1: a directory holding the pid of a process that is gone.
+stale_lock() {
+	( : ) &
+	local gone=$!
+	wait "$gone"
+	mkdir -p "$1/lock"
+	echo "$gone" > "$1/lock/pid"
+}
+
+@test "train: of two runs that find the same stale lock, one takes it over and the other is refused" {
+	d="$BATS_TEST_TMPDIR/s"
+	mkdir "$d"
+	stale_lock "$d"
+	# An rm first on PATH that holds the removal of a lock for 2 seconds
+	# (saying so in $w/removing): the window in which, before the takeover
+	# was made under flock, the second run removed the first's new lock.
+	w="$BATS_TEST_TMPDIR/slow"
+	mkdir "$w"
+	printf '#!/bin/sh\nfor a; do case $a in */lock) : > "%s/removing"; sleep 2 ;; esac; done\nexec "%s" "$@"\n' \
+		"$w" "$(command -v rm)" > "$w/rm"
+	chmod +x "$w/rm"
+	PATH="$w:$PATH" setsid "$TRAIN" -c "$C" -d "$d" -H 8 -n 0 -k 100000000 -S 0 > /dev/null 2>&1 &
+	pid=$!
+	GROUPS_STARTED=$pid
+	while [ ! -e "$w/removing" ]; do sleep 0.05; done
+	PATH="$w:$PATH" run -1 --separate-stderr "$TRAIN" -c "$C" -d "$d" -H 8 -n 5 -S 0
+	[ "$stderr" = "train: $d is in use by another run (pid $pid)" ]
+	[ "$(cat "$d/lock/pid")" = "$pid" ]
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	[ ! -e "$d/lock" ]
+}
+
 # The CPUs this test may use, one number each, in order.
 allowed_cpus() {
 	taskset -pc $$ | sed 's/.*: //' | tr , '\n' |
