@@ -509,3 +509,13 @@ stage_cpus() {
 	[ ! -e "$BATS_TEST_TMPDIR/x" ]
 }
 
+@test "train: a fifo that cannot be made is an error in train's name" {
+	d="$BATS_TEST_TMPDIR/f"
+	# A directory in the way of the named pipe.
+	mkdir -p "$d/loop/x"
+	run -1 --separate-stderr "$TRAIN" -c "$C" -d "$d" -H 8 -n 10 -S 0
+	[ "$stderr" = "train: cannot create fifo '$d/loop': File exists" ] ||
+	[ "$stderr" = "train: cannot create fifo ‘$d/loop’: File exists" ]
+	[ ! -e "$d/lock" ] && [ -d "$d/loop/x" ]
+}
+
