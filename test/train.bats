@@ -519,3 +519,28 @@ stage_cpus() {
 	[ ! -e "$d/lock" ] && [ -d "$d/loop/x" ]
 }
 
+@test "train -M: the mean loss per character, recorded, resumed byte-identical, refused on a run made without it" {
+	a="$BATS_TEST_TMPDIR/a" b="$BATS_TEST_TMPDIR/b" u="$BATS_TEST_TMPDIR/u"
+	run -0 "$TRAIN" -c "$C" -d "$a" -H 16 -n 200 -k 70 -S 100 -e 50 -M
+	run -0 feed -K -r "$a/ckpt.t" -n 300
+	grep -qx 'loss mean' <<< "$output"
+	# Stopped and resumed (the setting taken from the checkpoint, or -M
+	# given again), as the unbroken run.
+	run -0 "$TRAIN" -c "$C" -d "$b" -H 16 -n 100 -k 70 -S 100 -e 50 -M
+	run -0 "$TRAIN" -d "$b" -n 150 -k 70 -S 100 -e 50 -r
+	run -0 "$TRAIN" -d "$b" -n 200 -k 70 -S 100 -e 50 -r -M
+	cmp "$a/ckpt.t" "$b/ckpt.t"
+	cmp "$a/loss.log" "$b/loss.log"
+	# The gradients rnn-bwd -M gives are not the sum's: the run without
+	# -M ends elsewhere, and records no loss setting.
+	run -0 "$TRAIN" -c "$C" -d "$u" -H 16 -n 200 -k 70 -S 100 -e 50
+	! cmp -s "$a/ckpt.t" "$u/ckpt.t"
+	run -0 feed -K -r "$u/ckpt.t" -n 300
+	! grep -q '^loss ' <<< "$output"
+	cp "$u/ckpt.t" "$BATS_TEST_TMPDIR/u.t"
+	run -2 --separate-stderr "$TRAIN" -d "$u" -r -M -n 300
+	[ "$stderr" = "train: -M: the checkpoint $u/ckpt.t was made without -M" ]
+	cmp "$u/ckpt.t" "$BATS_TEST_TMPDIR/u.t"
+	run -0 "$TRAIN" --help
+	[[ "$output" == *"  -M        "* ]]
+}
