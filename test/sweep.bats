@@ -89,6 +89,19 @@ runs_in_order() {
 	for r in H10 H20 H30 H40; do [ "$(cat "$D/$r/cpu")" -lt 2 ]; done
 }
 
+@test "sweep: the job slots' CPUs are those sweep may use" {
+	need_parallel
+	command -v taskset > /dev/null || skip "no taskset"
+	taskset -c 0,1 true 2> /dev/null || skip "no CPUs 0 and 1"
+	# On CPU 1 alone, every slot's CPU is 1 (not (slot - 1) mod the count).
+	run -0 taskset -c 1 "$SWEEP" -c "$C" -d "$D" -j 2 -g '-H 10 20 30'
+	for r in H10 H20 H30; do [ "$(cat "$D/$r/cpu")" = 1 ]; done
+	rm -rf "$D"
+	# On CPUs 1 and 0, in the order taskset lists them: 0, then 1.
+	run -0 taskset -c 1,0 "$SWEEP" -c "$C" -d "$D" -j 2 -g '-H 10 20'
+	[ "$(cat "$D/H10/cpu") $(cat "$D/H20/cpu")" = "0 1" ]
+}
+
 @test "sweep: a failed run is listed last and makes the sweep exit 1" {
 	need_parallel
 	run -1 --separate-stderr "$SWEEP" -c "$C" -d "$D" -g '-H 13 50'
