@@ -102,6 +102,18 @@ runs_in_order() {
 	[ "$(cat "$D/H10/cpu") $(cat "$D/H20/cpu")" = "0 1" ]
 }
 
+@test "sweep: the table's bpc has 4 decimals under its header; runs are sorted on the full value" {
+	need_parallel
+	# bpc 1.10004 and 1.10002: both shown as 1.1000, the second first.
+	run -0 --separate-stderr "$SWEEP" -c "$C" -d "$D" -g '-H 2500000 5000000' -- -n 7
+	[ "$(cat "$D/H5000000/val.log")" = "7 1.10002" ]
+	[ "$(cat "$D/H2500000/val.log")" = "7 1.1000400000000001" ]
+	[ "${lines[0]}" = "bpc          iter    chars/s  seconds  run                  settings" ]
+	[[ "${lines[1]}" == "1.1000          7 5000000000 "*"  H5000000             -H 5000000" ]]
+	[[ "${lines[2]}" == "1.1000          7 2500000000 "*"  H2500000             -H 2500000" ]]
+	[ "$output" = "$(cat "$D/table")" ]
+}
+
 @test "sweep: a failed run is listed last and makes the sweep exit 1" {
 	need_parallel
 	run -1 --separate-stderr "$SWEEP" -c "$C" -d "$D" -g '-H 13 50'
@@ -159,5 +171,5 @@ runs_in_order() {
 		[ -f "$D/$r/ckpt.t" ]
 		[ "$(awk 'END { print $1 }' "$D/$r/val.log")" = 100 ]
 	done
-	[[ "${lines[1]}" =~ ^[0-9]+\.[0-9]+\ +100\ +[0-9]+ ]]
+	[[ "${lines[1]}" =~ ^[0-9]+\.[0-9]{4}\ +100\ +[0-9]+ ]]
 }
