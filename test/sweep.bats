@@ -89,6 +89,31 @@ runs_in_order() {
 	for r in H10 H20 H30 H40; do [ "$(cat "$D/$r/cpu")" -lt 2 ]; done
 }
 
+@test "sweep: the job slots' CPUs are those sweep may use" {
+	need_parallel
+	command -v taskset > /dev/null || skip "no taskset"
+	taskset -c 0,1 true 2> /dev/null || skip "no CPUs 0 and 1"
+	# On CPU 1 alone, every slot's CPU is 1 (not (slot - 1) mod the count).
+	run -0 taskset -c 1 "$SWEEP" -c "$C" -d "$D" -j 2 -g '-H 10 20 30'
+	for r in H10 H20 H30; do [ "$(cat "$D/$r/cpu")" = 1 ]; done
+	rm -rf "$D"
+	# On CPUs 1 and 0, in the order taskset lists them: 0, then 1.
+	run -0 taskset -c 1,0 "$SWEEP" -c "$C" -d "$D" -j 2 -g '-H 10 20'
+	[ "$(cat "$D/H10/cpu") $(cat "$D/H20/cpu")" = "0 1" ]
+}
+
+@test "sweep: the table's bpc has 4 decimals under its header; runs are sorted on the full value" {
+	need_parallel
+	# bpc 1.10004 and 1.10002: both shown as 1.1000, the second first.
+	run -0 --separate-stderr "$SWEEP" -c "$C" -d "$D" -g '-H 2500000 5000000' -- -n 7
+	[ "$(cat "$D/H5000000/val.log")" = "7 1.10002" ]
+	[ "$(cat "$D/H2500000/val.log")" = "7 1.1000400000000001" ]
+	[ "${lines[0]}" = "bpc          iter    chars/s  seconds  run                  settings" ]
+	[[ "${lines[1]}" == "1.1000          7 5000000000 "*"  H5000000             -H 5000000" ]]
+	[[ "${lines[2]}" == "1.1000          7 2500000000 "*"  H2500000             -H 2500000" ]]
+	[ "$output" = "$(cat "$D/table")" ]
+}
+
 @test "sweep: a failed run is listed last and makes the sweep exit 1" {
 	need_parallel
 	run -1 --separate-stderr "$SWEEP" -c "$C" -d "$D" -g '-H 13 50'
@@ -146,5 +171,5 @@ runs_in_order() {
 		[ -f "$D/$r/ckpt.t" ]
 		[ "$(awk 'END { print $1 }' "$D/$r/val.log")" = 100 ]
 	done
-	[[ "${lines[1]}" =~ ^[0-9]+\.[0-9]+\ +100\ +[0-9]+ ]]
+	[[ "${lines[1]}" =~ ^[0-9]+\.[0-9]{4}\ +100\ +[0-9]+ ]]
 }

@@ -9,6 +9,17 @@ setup() {
 	head -c 6000 "$TOP/data/corpus.txt" > "$BATS_TEST_TMPDIR/c.txt"
 	C="$BATS_TEST_TMPDIR/c.txt"
 	TRAIN="$TOP/pipelines/train"
+	GROUPS_STARTED=
+}
+
+# Runs a test started in process groups of their own (setsid; their ids in
+# GROUPS_STARTED) do not outlive it, even when an assertion fails first.
+teardown() {
+	local g
+	for g in $GROUPS_STARTED; do
+		kill -9 -- "-$g" 2> /dev/null || :
+		wait "$g" 2> /dev/null || :
+	done
 }
 
 @test "train: smoothed loss falls well below its start, checkpoint samples" {
@@ -287,16 +298,117 @@ stop_and_check() {
 
 @test "train: after kill -9, -r takes over the stale lock and removes what was left" {
 	d="$BATS_TEST_TMPDIR/k"
+	# A TMPDIR of its own: the status directory the killed run leaves.
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$TMPDIR"
 	setsid "$TRAIN" -c "$C" -d "$d" -H 8 -n 0 -k 40 -S 0 > /dev/null 2>&1 &
 	pid=$!
+	GROUPS_STARTED=$pid
 	while [ ! -f "$d/ckpt.t" ]; do sleep 0.05; done
 	kill -9 -- "-$pid"
 	wait "$pid" || true
 	[ -d "$d/lock" ] && [ -e "$d/ws.t" ] && [ -p "$d/loop" ]
 	: > "$d/ckpt.t.tmpABC123"
+	left=$(cat "$d/lock/tmp")
+	[ "$left" = "$(echo "$TMPDIR"/charnn-train.*)" ] && [ -d "$left" ]
+	# Another run's status directory, which the lock does not name, stays.
+	mkdir "$TMPDIR/charnn-train.other"
 	k=$(scalar "$d/ckpt.t" iter)
 	run -0 "$TRAIN" -d "$d" -r -n $((k + 10)) -S 0
 	[ -z "$(ls "$d" | grep -v -x -e corpus.t -e vocab.t -e init.t -e ckpt.t -e loss.log -e val.log -e best.t)" ]
+	[ "$(echo "$TMPDIR"/charnn-train.*)" = "$TMPDIR/charnn-train.other" ]
+}
+
+# A stale lock in $1: a directory holding the pid of a process that is gone.
+stale_lock() {
+	( : ) &
+	local gone=$!
+	wait "$gone"
+	mkdir -p "$1/lock"
+	echo "$gone" > "$1/lock/pid"
+}
+
+@test "train: of two runs that find the same stale lock, one takes it over and the other is refused" {
+	d="$BATS_TEST_TMPDIR/s"
+	mkdir "$d"
+	stale_lock "$d"
+	# An rm first on PATH that holds the removal of a lock for 2 seconds
+	# (saying so in $w/removing): the window in which, before the takeover
+	# was made under flock, the second run removed the first's new lock.
+	w="$BATS_TEST_TMPDIR/slow"
+	mkdir "$w"
+	printf '#!/bin/sh\nfor a; do case $a in */lock) : > "%s/removing"; sleep 2 ;; esac; done\nexec "%s" "$@"\n' \
+		"$w" "$(command -v rm)" > "$w/rm"
+	chmod +x "$w/rm"
+	PATH="$w:$PATH" setsid "$TRAIN" -c "$C" -d "$d" -H 8 -n 0 -k 100000000 -S 0 > /dev/null 2>&1 &
+	pid=$!
+	GROUPS_STARTED=$pid
+	while [ ! -e "$w/removing" ]; do sleep 0.05; done
+	PATH="$w:$PATH" run -1 --separate-stderr "$TRAIN" -c "$C" -d "$d" -H 8 -n 5 -S 0
+	[ "$stderr" = "train: $d is in use by another run (pid $pid)" ]
+	[ "$(cat "$d/lock/pid")" = "$pid" ]
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	[ ! -e "$d/lock" ]
+}
+
+# The CPUs this test may use, one number each, in order.
+allowed_cpus() {
+	taskset -pc $$ | sed 's/.*: //' | tr , '\n' |
+		awk -F - '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }'
+}
+
+# The CPUs the loop of the run in directory $1 runs on (its rnn-fwd's), as
+# taskset -pc lists them; waits up to a minute for the stage to be there.
+stage_cpus() {
+	local p= i=0
+	while [ -z "$p" ] && [ $((i += 1)) -le 1200 ]; do
+		sleep 0.05
+		p=$(pgrep -f -- "rnn-fwd -w $1/ws.t" || :)
+	done
+	[ -n "$p" ] && taskset -pc "$p" | sed 's/.*: //'
+}
+
+@test "train: runs started side by side claim CPUs of their own; a killed run's CPU is claimed again" {
+	command -v taskset > /dev/null && command -v flock > /dev/null && command -v pgrep > /dev/null ||
+		skip "needs taskset, flock and pgrep"
+	cpus=$(allowed_cpus | tr '\n' ' ')
+	set -- $cpus
+	[ $# -ge 2 ] || skip "one CPU: nothing to share"
+	# A TMPDIR of its own: the claims of runs outside the test are not seen.
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$TMPDIR"
+	for r in a b; do
+		setsid "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/$r" -H 8 -n 0 -k 100000000 -S 0 > /dev/null 2>&1 &
+		GROUPS_STARTED="$GROUPS_STARTED $!"
+	done
+	set -- $GROUPS_STARTED
+	a=$(stage_cpus "$BATS_TEST_TMPDIR/a") b=$(stage_cpus "$BATS_TEST_TMPDIR/b")
+	# Each on one CPU of the test's, not the same one.
+	[[ " $cpus" == *" $a "* && " $cpus" == *" $b "* ]]
+	[ "$a" != "$b" ]
+	# Run a killed with kill -9: its CPU goes to the next run.
+	kill -9 -- "-$1"
+	wait "$1" || :
+	setsid "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/c" -H 8 -n 0 -k 100000000 -S 0 > /dev/null 2>&1 &
+	GROUPS_STARTED="$GROUPS_STARTED $!"
+	[ "$(stage_cpus "$BATS_TEST_TMPDIR/c")" = "$a" ]
+	# Every CPU held (the others by the test): the system places the stages.
+	for c in $cpus; do
+		[ "$c" = "$a" ] || [ "$c" = "$b" ] && continue
+		setsid flock -n "$TMPDIR/charnn-cpu.$c" sleep 1000 > /dev/null 2>&1 &
+		GROUPS_STARTED="$GROUPS_STARTED $!"
+		until ! flock -n "$TMPDIR/charnn-cpu.$c" true; do sleep 0.05; done
+	done
+	setsid "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/d" -H 8 -n 0 -k 100000000 -S 0 > /dev/null 2>&1 &
+	GROUPS_STARTED="$GROUPS_STARTED $!"
+	[ "$(stage_cpus "$BATS_TEST_TMPDIR/d")" = "$(taskset -pc $$ | sed 's/.*: //')" ]
+	# -P keeps its meaning: the stages on its first CPU, held or not.
+	setsid "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/e" -H 8 -n 0 -k 100000000 -S 0 -P "$b" > /dev/null 2>&1 &
+	GROUPS_STARTED="$GROUPS_STARTED $!"
+	[ "$(stage_cpus "$BATS_TEST_TMPDIR/e")" = "$b" ]
 }
 
 @test "train: a write that fails (file size limit) is an error, not success" {
@@ -395,4 +507,40 @@ stop_and_check() {
 	run -1 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/x" -I "$BATS_TEST_TMPDIR/none.t"
 	[ "$stderr" = "train: -I $BATS_TEST_TMPDIR/none.t: No such file or directory" ]
 	[ ! -e "$BATS_TEST_TMPDIR/x" ]
+}
+
+@test "train: a fifo that cannot be made is an error in train's name" {
+	d="$BATS_TEST_TMPDIR/f"
+	# A directory in the way of the named pipe.
+	mkdir -p "$d/loop/x"
+	run -1 --separate-stderr "$TRAIN" -c "$C" -d "$d" -H 8 -n 10 -S 0
+	[ "$stderr" = "train: cannot create fifo '$d/loop': File exists" ] ||
+	[ "$stderr" = "train: cannot create fifo ‘$d/loop’: File exists" ]
+	[ ! -e "$d/lock" ] && [ -d "$d/loop/x" ]
+}
+
+@test "train -M: the mean loss per character, recorded, resumed byte-identical, refused on a run made without it" {
+	a="$BATS_TEST_TMPDIR/a" b="$BATS_TEST_TMPDIR/b" u="$BATS_TEST_TMPDIR/u"
+	run -0 "$TRAIN" -c "$C" -d "$a" -H 16 -n 200 -k 70 -S 100 -e 50 -M
+	run -0 feed -K -r "$a/ckpt.t" -n 300
+	grep -qx 'loss mean' <<< "$output"
+	# Stopped and resumed (the setting taken from the checkpoint, or -M
+	# given again), as the unbroken run.
+	run -0 "$TRAIN" -c "$C" -d "$b" -H 16 -n 100 -k 70 -S 100 -e 50 -M
+	run -0 "$TRAIN" -d "$b" -n 150 -k 70 -S 100 -e 50 -r
+	run -0 "$TRAIN" -d "$b" -n 200 -k 70 -S 100 -e 50 -r -M
+	cmp "$a/ckpt.t" "$b/ckpt.t"
+	cmp "$a/loss.log" "$b/loss.log"
+	# The gradients rnn-bwd -M gives are not the sum's: the run without
+	# -M ends elsewhere, and records no loss setting.
+	run -0 "$TRAIN" -c "$C" -d "$u" -H 16 -n 200 -k 70 -S 100 -e 50
+	! cmp -s "$a/ckpt.t" "$u/ckpt.t"
+	run -0 feed -K -r "$u/ckpt.t" -n 300
+	! grep -q '^loss ' <<< "$output"
+	cp "$u/ckpt.t" "$BATS_TEST_TMPDIR/u.t"
+	run -2 --separate-stderr "$TRAIN" -d "$u" -r -M -n 300
+	[ "$stderr" = "train: -M: the checkpoint $u/ckpt.t was made without -M" ]
+	cmp "$u/ckpt.t" "$BATS_TEST_TMPDIR/u.t"
+	run -0 "$TRAIN" --help
+	[[ "$output" == *"  -M        "* ]]
 }
