@@ -102,3 +102,20 @@ settings() {
 	run -2 --separate-stderr "$TRAIN" -d "$D/b" -n 300 -r -R cosine:0:300
 	[ "$stderr" = "train: -R cosine:0:300: the checkpoint $D/b/ckpt.t was made with -R step:50:50:0.5" ]
 }
+
+@test "train -R with counts in epochs: turned into iterations, recorded so, checked on resume" {
+	run -0 "$TRAIN" -c "$C" -d "$D/e" -H 8 -n 20 -k 10 -S 0 -e 10 -t 0.1 -R step:1e:0.5e:0.5 -O adam
+	# 6000 bytes are N characters: W = (ntrain - 27) / 25 + 1 windows an
+	# epoch, ntrain = N - floor(N/10) - floor(N/10).
+	N=$(tensordump "$D/e/corpus.t" | awk '$1 == "tensor" && $2 == "x" { gsub(/[][]/, "", $4); print $4 }')
+	W=$(( (N - N / 10 - N / 10 - 27) / 25 + 1 ))
+	settings "$D/e/ckpt.t" > "$D/set"
+	grep -qx "sched step:$W:$(( (W + 1) / 2 )):0.5" "$D/set"
+	grep -qx 'testfrac 0.1' "$D/set"
+	[[ "$output" == *"test "*" bpc by the model of iteration 20; "*" bpc by the best checkpoint ("*" characters)"* ]]
+	run -0 "$TRAIN" -d "$D/e" -n 30 -k 10 -S 0 -e 10 -r -R step:1e:0.5e:0.5
+	run -2 --separate-stderr "$TRAIN" -d "$D/e" -n 40 -r -R step:1e:1e:0.5
+	[ "$stderr" = "train: -R step:1e:1e:0.5: the checkpoint $D/e/ckpt.t was made with -R step:$W:$(( (W + 1) / 2 )):0.5" ]
+	run -2 --separate-stderr "$TRAIN" -d "$D/e" -n 40 -r -t 0.2
+	[ "$stderr" = "train: -t 0.2: the checkpoint $D/e/ckpt.t was made with -t 0.1" ]
+}
