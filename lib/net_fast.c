@@ -78,9 +78,8 @@ static int onehot_transposed(const struct net *P, size_t n)
 
 /* The forward pass's scratch: wT the transposed weights of a layer, Wx^T
  * (I,GH) then Wh^T (H,GH); ah, ah2 (B,GH) one step's h' Wh^T and kgemm's
- * partial sums of it; xd (n,Hm) a
- * layer's dropped states; whyT (H,V); term (n) each row's loss; tmp
- * (MB, max(G Hm, V)) bgemm's. */
+ * partial sums of it; xd (n,Hm) a layer's dropped states; whyT (H,V); term
+ * (n) each row's loss; tmp (MB, max(G Hm, V)) bgemm's. */
 struct fsc {
 	real *wT, *ah, *ah2, *xd, *whyT, *tmp;
 	double *term;
@@ -121,7 +120,6 @@ size_t net_fwd_scratch_bytes(const struct net *P, int T, int B)
 }
 
 /* ---- pieces of both passes ---- */
-
 
 /* C (M,N) = bias (N) + A (M,K) B (K,N) as rnn_pgemm (A(i,k) is a[i*ars +
  * k*acs]), in blocks of MB x KB: the blocks of the sum after the first go
@@ -301,8 +299,8 @@ double net_forward(const struct net *P, int T, int B, const int32_t *x, const in
  * a layer's states and of the layer below's; dax (n,G Hm) the gradients of
  * Wx x + b, dah those of Wh h' (gru's; else dax); hprev (n,Hm) h' of every
  * row; xd (n,Hm) dropped states; dc, r, r2 (B,Hm) the cell state's
- * gradient, one step's dh' and kgemm's partial sums of it; wT (V,G H_0) layer 0's dWx^T, when onehot_transposed;
- * tmp bgemm's. */
+ * gradient, one step's dh' and kgemm's partial sums of it; wT (V,G H_0)
+ * layer 0's dWx^T, when onehot_transposed; tmp bgemm's. */
 struct bsc {
 	real *dY, *dH, *dIn, *dax, *dah, *hprev, *xd, *dc, *r, *r2, *wT, *tmp;
 };
