@@ -23,9 +23,20 @@
  * bytes are the same for any thread count.
  *
  * Measured (bench/net, float, AVX-512, one thread, one training step:
- * forward and backward, T=50 V=65, the machine shared with other work):
- * LSTM 2x128 B=50 74k characters/s, the reference 2.8k (26x); B=1 33k
- * (14x). */
+ * forward and backward, T=50 V=65, median of 5 runs; the machine shared
+ * with other work, its one-core peak measured at 179 GFLOP/s then, 205-245
+ * when quieter), characters/s, fast against the reference:
+ *   LSTM 2x128 B=50   81k against 2.5k (33x), 99 GFLOP/s, 0.56 of peak
+ *   LSTM 2x128 B=1    37k against 2.6k (14x)
+ *   rnn 1x128 B=50   634k against 22k (29x); lstm 203k against 7.0k (29x);
+ *                    gru 283k against 9.5k (30x)
+ *   at B=1           13-17x
+ *   H=512 B=50        0.54-0.64 of peak; H=1024 B=50 0.40-0.48
+ * In a quiet moment LSTM 2x128 B=50 ran at 105-117k (about 0.6 of a 205
+ * GFLOP/s peak). Where the time goes there (perf): the products 77% (the
+ * window's dW and dIn 36%, the steps' 29%, the input and output layers'
+ * 12%), the cells' element-wise kernels 12%. At B=1 a step is a
+ * matrix-vector product, bound by reading Wh from the L2 cache or memory. */
 #include "net.h"
 
 #include <string.h>
