@@ -23,9 +23,20 @@
  * bytes are the same for any thread count.
  *
  * Measured (bench/net, float, AVX-512, one thread, one training step:
- * forward and backward, T=50 V=65, the machine shared with other work):
- * LSTM 2x128 B=50 74k characters/s, the reference 2.8k (26x); B=1 33k
- * (14x). */
+ * forward and backward, T=50 V=65, median of 5 runs; the machine shared
+ * with other work, its one-core peak measured at 179 GFLOP/s then, 205-245
+ * when quieter), characters/s, fast against the reference:
+ *   LSTM 2x128 B=50   81k against 2.5k (33x), 99 GFLOP/s, 0.56 of peak
+ *   LSTM 2x128 B=1    37k against 2.6k (14x)
+ *   rnn 1x128 B=50   634k against 22k (29x); lstm 203k against 7.0k (29x);
+ *                    gru 283k against 9.5k (30x)
+ *   at B=1           13-17x
+ *   H=512 B=50        0.54-0.64 of peak; H=1024 B=50 0.40-0.48
+ * In a quiet moment LSTM 2x128 B=50 ran at 105-117k (about 0.6 of a 205
+ * GFLOP/s peak). Where the time goes there (perf): the products 77% (the
+ * window's dW and dIn 36%, the steps' 29%, the input and output layers'
+ * 12%), the cells' element-wise kernels 12%. At B=1 a step is a
+ * matrix-vector product, bound by reading Wh from the L2 cache or memory. */
 #include "net.h"
 
 #include <string.h>
@@ -78,9 +89,8 @@ static int onehot_transposed(const struct net *P, size_t n)
 
 /* The forward pass's scratch: wT the transposed weights of a layer, Wx^T
  * (I,GH) then Wh^T (H,GH); ah, ah2 (B,GH) one step's h' Wh^T and kgemm's
- * partial sums of it; xd (n,Hm) a
- * layer's dropped states; whyT (H,V); term (n) each row's loss; tmp
- * (MB, max(G Hm, V)) bgemm's. */
+ * partial sums of it; xd (n,Hm) a layer's dropped states; whyT (H,V); term
+ * (n) each row's loss; tmp (MB, max(G Hm, V)) bgemm's. */
 struct fsc {
 	real *wT, *ah, *ah2, *xd, *whyT, *tmp;
 	double *term;
@@ -121,7 +131,6 @@ size_t net_fwd_scratch_bytes(const struct net *P, int T, int B)
 }
 
 /* ---- pieces of both passes ---- */
-
 
 /* C (M,N) = bias (N) + A (M,K) B (K,N) as rnn_pgemm (A(i,k) is a[i*ars +
  * k*acs]), in blocks of MB x KB: the blocks of the sum after the first go
@@ -301,8 +310,8 @@ double net_forward(const struct net *P, int T, int B, const int32_t *x, const in
  * a layer's states and of the layer below's; dax (n,G Hm) the gradients of
  * Wx x + b, dah those of Wh h' (gru's; else dax); hprev (n,Hm) h' of every
  * row; xd (n,Hm) dropped states; dc, r, r2 (B,Hm) the cell state's
- * gradient, one step's dh' and kgemm's partial sums of it; wT (V,G H_0) layer 0's dWx^T, when onehot_transposed;
- * tmp bgemm's. */
+ * gradient, one step's dh' and kgemm's partial sums of it; wT (V,G H_0)
+ * layer 0's dWx^T, when onehot_transposed; tmp bgemm's. */
 struct bsc {
 	real *dY, *dH, *dIn, *dax, *dah, *hprev, *xd, *dc, *r, *r2, *wT, *tmp;
 };
