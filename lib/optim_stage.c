@@ -83,9 +83,7 @@ static real *ws_need(const struct ws_src *src, const char *frame, const char *pr
 		     const struct ts_tensor *p)
 {
 	char n[TS_MAX_NAME + 1];
-	struct ts_tensor *t = ts_map_find(&src->map, frame, pname(n, prefix, p->name, src->path));
-	if (!t)
-		eprintf("%s: frame '%s': no tensor '%s'", src->path, frame, n);
+	struct ts_tensor *t = tsf_map_need(&src->map, frame, pname(n, prefix, p->name, src->path));
 	same_shape(t, p, src->path);
 	return t->data;
 }
