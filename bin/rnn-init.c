@@ -167,33 +167,57 @@ static void write_net(const struct vocab *v, int cell, int L, const int *H,
 	free(base);
 }
 
-int main(int argc, char **argv)
+/* The default model's frame (one rnn layer of H), vocabulary v. */
+static void write_rnn(const struct vocab *v, int H, const struct init *in, struct rng *g)
 {
-	int c, H = 100, cell = NET_RNN, L = 0, nh = 1;
-	int sizes[NET_MAX_L] = { 100 };
-	unsigned long long seed = 0;
-	struct init in = { INIT_NORMAL, 0.01 };	/* min-char-rnn's */
+	struct rnn_params P;
+	size_t h = (size_t)H, V = (size_t)v->V;
+	model_alloc(&P, v->V, H);
+	draw(P.Wxh, h * V, v->V, H, H, in, g);
+	draw(P.Whh, h * h, H, H, H, in, g);
+	draw(P.Why, V * h, H, v->V, H, in, g);
+	struct ts_writer w;
+	ts_wopen(&w, NULL);
+	ts_write_frame(&w, WS_PARAMS, 1 + MODEL_NTENSORS);
+	vocab_write(&w, v);
+	model_write(&w, &P, "");
+	ts_wclose(&w);
+	model_free(&P);
+}
 
-	setprog(argv[0]);
+struct opts {
+	int cell, L;
+	int H[NET_MAX_L];	/* each layer's size */
+	struct init in;
+	unsigned long long seed;
+	const char *vocab;	/* NULL or "-": stdin */
+};
+
+/* The options into o; -L and -H together give L and every layer's size. */
+static void parse(struct opts *o, int argc, char **argv)
+{
+	int c, nh = 1;
+	*o = (struct opts){ .cell = NET_RNN, .H = { 100 },
+			    .in = { INIT_NORMAL, 0.01 } };	/* min-char-rnn's */
 	if (argc > 1 && is_help(argv[1]))
 		help();
 	while ((c = getopt(argc, argv, "C:L:H:i:s:")) != -1) {
 		switch (c) {
 		case 'C':
-			if ((cell = netmodel_cell(optarg)) < 0)
+			if ((o->cell = netmodel_cell(optarg)) < 0)
 				uprintf("-C: unknown cell '%s' (rnn, lstm or gru)", optarg);
 			break;
 		case 'L':
-			L = (int)estrtonum(optarg, 1, NET_MAX_L, "-L");
+			o->L = (int)estrtonum(optarg, 1, NET_MAX_L, "-L");
 			break;
 		case 'H':
-			nh = parse_sizes(optarg, sizes);
+			nh = parse_sizes(optarg, o->H);
 			break;
 		case 'i':
-			in = parse_init(optarg);
+			o->in = parse_init(optarg);
 			break;
 		case 's':
-			seed = (unsigned long long)estrtonum(optarg, 0, LLONG_MAX, "-s");
+			o->seed = (unsigned long long)estrtonum(optarg, 0, LLONG_MAX, "-s");
 			break;
 		default:
 			usage();
@@ -201,43 +225,34 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage();
-	if (L == 0)
-		L = nh;
+	o->vocab = argv[optind];
+	if (o->L == 0)
+		o->L = nh;
 	if (nh == 1)
-		for (int l = 1; l < L; l++)
-			sizes[l] = sizes[0];
-	else if (nh != L)
-		uprintf("-H: %d sizes for %d layers", nh, L);
-	H = sizes[0];
+		for (int l = 1; l < o->L; l++)
+			o->H[l] = o->H[0];
+	else if (nh != o->L)
+		uprintf("-H: %d sizes for %d layers", nh, o->L);
+}
 
-	const char *path = argv[optind];
+int main(int argc, char **argv)
+{
+	struct opts o;
+	setprog(argv[0]);
+	parse(&o, argc, argv);
+
 	struct vocab v;
-	vocab_load(&v, path);
+	vocab_load(&v, o.vocab);
 	if (v.V < 1 || v.V > MODEL_MAX_V)
 		eprintf("%s: vocabulary of %d entries (a model needs 1 to %d)",
-			!path || strcmp(path, "-") == 0 ? "<stdin>" : path, v.V, MODEL_MAX_V);
-
+			!o.vocab || strcmp(o.vocab, "-") == 0 ? "<stdin>" : o.vocab, v.V,
+			MODEL_MAX_V);
 	struct rng g;
-	rng_seed(&g, seed);
-	if (cell != NET_RNN || L > 1) {
-		write_net(&v, cell, L, sizes, &in, &g);
-		vocab_free(&v);
-		return 0;
-	}
-	struct rnn_params P;
-	size_t h = (size_t)H, V = (size_t)v.V;
-	model_alloc(&P, v.V, H);
-	draw(P.Wxh, h * V, v.V, H, H, &in, &g);
-	draw(P.Whh, h * h, H, H, H, &in, &g);
-	draw(P.Why, V * h, H, v.V, H, &in, &g);
-
-	struct ts_writer w;
-	ts_wopen(&w, NULL);
-	ts_write_frame(&w, WS_PARAMS, 1 + MODEL_NTENSORS);
-	vocab_write(&w, &v);
-	model_write(&w, &P, "");
-	ts_wclose(&w);
-	model_free(&P);
+	rng_seed(&g, o.seed);
+	if (o.cell != NET_RNN || o.L > 1)
+		write_net(&v, o.cell, o.L, o.H, &o.in, &g);
+	else
+		write_rnn(&v, o.H[0], &o.in, &g);
 	vocab_free(&v);
 	return 0;
 }

@@ -9,6 +9,8 @@
 #include "err.h"
 #include "model.h"
 #include "netmodel.h"
+#include "tsframe.h"
+#include "workspace.h"
 
 /* The window of gen_score: 64 characters, long enough that rnn_forward's
  * products amortise its per-call set-up, unless hs and ps would then pass
@@ -94,17 +96,15 @@ void gen_load(struct gen_model *m, const char *path)
 	ts_ropen(&r, path);
 	for (;;) {
 		if (!ts_read_frame(&r, &m->f))
-			eprintf("%s: no frame 'params': not a model", r.path);
-		if (strcmp(m->f.name, "params") == 0)
+			eprintf("%s: no frame '%s': not a model", r.path, WS_PARAMS);
+		if (strcmp(m->f.name, WS_PARAMS) == 0)
 			break;
 		ts_frame_free(&m->f);
 	}
+	/* Neither kind of model: then there is no Wxh, and tsf_need says so. */
 	if (!params_from_frame(&m->m, &m->f, r.path))
-		eprintf("%s: frame 'params': no tensor 'Wxh'", r.path);
-	struct ts_tensor *t = ts_frame_find(&m->f, "vocab");
-	if (!t)
-		eprintf("%s: frame 'params': no tensor 'vocab'", r.path);
-	vocab_from_tensor(&m->v, t, r.path);
+		tsf_need(&m->f, model_names[0], r.path);
+	vocab_from_tensor(&m->v, tsf_need(&m->f, WS_VOCAB, r.path), r.path);
 	if (m->v.V != m->m.V)
 		eprintf("%s: vocabulary of %d characters, but the parameters have V %d",
 			r.path, m->v.V, m->m.V);

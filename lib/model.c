@@ -6,7 +6,6 @@
 #include "model.h"
 
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,18 +244,10 @@ void model_window(struct model_window *win, const struct ts_frame *f,
 	}
 }
 
-
 void model_check_finite(const struct rnn_params *P, const char *stream)
 {
 	struct ts_tensor t[MODEL_NTENSORS];
 	model_tensors(t, P, "");
-	for (int i = 0; i < MODEL_NTENSORS; i++) {
-		const real *a = t[i].data;
-		size_t n = (size_t)t[i].dims[0] * (t[i].rank == 2 ? (size_t)t[i].dims[1] : 1);
-		for (size_t k = 0; k < n; k++)
-			if (!isfinite(a[k]))
-				eprintf("%s: tensor '%s': element %zu is %s, not a finite number",
-					stream, t[i].name, k,
-					isnan(a[k]) ? "nan" : a[k] > 0 ? "inf" : "-inf");
-	}
+	for (int i = 0; i < MODEL_NTENSORS; i++)
+		tsf_expect_finite(&t[i], stream);
 }

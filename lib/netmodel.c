@@ -4,7 +4,6 @@
  * gates. */
 #include "netmodel.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -115,15 +114,7 @@ int netmodel_from_frame(struct net *P, const struct ts_frame *f, const char *str
 
 void netmodel_check_finite(const struct ts_frame *f, const char *stream)
 {
-	for (uint32_t i = 0; i < f->n; i++) {
-		const struct ts_tensor *t = &f->t[i];
-		const real *a = t->data;
-		if (t->dtype != TS_REAL)
-			continue;
-		for (uint64_t k = 0; k < t->count; k++)
-			if (!isfinite(a[k]))
-				eprintf("%s: tensor '%s': element %llu is %s, not a finite number",
-					stream, t->name, (unsigned long long)k,
-					isnan(a[k]) ? "nan" : a[k] > 0 ? "inf" : "-inf");
-	}
+	for (uint32_t i = 0; i < f->n; i++)
+		if (f->t[i].dtype == TS_REAL)
+			tsf_expect_finite(&f->t[i], stream);
 }

@@ -109,17 +109,9 @@ void optim_zero_state(const struct optim *o, const struct ts_frame *params,
 void optim_check_state(const struct optim *o, const struct ts_frame *params,
 		       const struct ts_frame *x, const char *path);
 
-/* The stage program of optimiser o (bin/rmsprop.c, bin/adam.c): options,
- * inline and -w modes; returns main's status. */
+/* The stage program of optimiser o (bin/adagrad.c, bin/rmsprop.c,
+ * bin/adam.c): options, --help, inline and -w modes; returns main's
+ * status. */
 int optim_main(const struct optim *o, int argc, char **argv);
-
-/* Its work on one frame, for a program that runs it on some frames only
- * (adagrad, on a model of the family): one update of every real parameter
- * tensor, in src's workspace (-w) or inline, as optim_main does. */
-struct ws_src;
-struct optim_stage *optim_stage_new(const struct optim *o, const struct optim_hyper *h);
-void optim_stage_frame(struct optim_stage *k, struct ws_src *src, const struct ts_frame *f,
-		       const char *stream, struct ts_writer *w);
-void optim_stage_free(struct optim_stage *k);
 
 #endif

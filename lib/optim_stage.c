@@ -1,8 +1,10 @@
-/* optim_stage.c: the stage program of an optimiser (rmsprop, adam): one
- * update per gradient frame, inline or in the workspace (-w), as adagrad's
+/* optim_stage.c: the stage program of an optimiser (adagrad, rmsprop,
+ * adam): one update per gradient frame, inline or in the workspace (-w)
  * (formats/model.md, THE OPTIMISERS). Every real tensor NAME of the
  * parameters is updated with its gradient dNAME and the optimiser's state
- * PREFIX+NAME, whatever their names and number.
+ * PREFIX+NAME, whatever their names and number; inline, a frame that holds
+ * a model (model.h, netmodel.h) must bring the gradient of each of its
+ * parameters.
  *
  * Legend: n reals of one tensor, flattened. */
 #include <stdio.h>
@@ -12,7 +14,9 @@
 
 #include "arg.h"
 #include "err.h"
+#include "model.h"
 #include "optim.h"
+#include "params.h"
 #include "ts.h"
 #include "tsframe.h"
 #include "workspace.h"
@@ -24,23 +28,39 @@ static void usage(const struct optim *o)
 	exit(EXIT_USAGE);
 }
 
+/* What --help says of each optimiser: its name, its rule (with
+ * optim_defaults' constants), what its state is. */
+static const struct {
+	const char *title, *rule, *state, *names;
+} about[] = {
+	[OPTIM_ADAGRAD] = { "Adagrad", "mem += g*g; p -= lr*g/sqrt(mem+1e-8)", "memory", "mNAME" },
+	[OPTIM_RMSPROP] = { "RMSprop", "ms = 0.95*ms + 0.05*g*g; p -= lr*g/(sqrt(ms)+1e-8)",
+			    "mean square", "mNAME" },
+	[OPTIM_ADAM] = { "Adam", "m = 0.9*m + 0.1*g; v = 0.999*v + 0.001*g*g;\n"
+			 "  p -= lr*sqrt(1-0.999^t)/(1-0.9^t)*m/(sqrt(v)+1e-8), t the update",
+			 "moments", "mNAME and vNAME" },
+};
+
 static void help(const struct optim *o)
 {
+	const char *state = about[o->kind].state;
 	printf("usage: %s [-l LR] [-R SCHED] [-G NORM] [-w WORKSPACE] [FILE]\n"
-	       "%s update for each gradient frame (from rnn-bwd) of FILE or stdin:\n"
-	       "writes a frame \"params\" with every parameter NAME and its state\n"
-	       "%s updated, the gradients dNAME dropped.\n"
+	       "%s update for each gradient frame (from rnn-bwd) of FILE or stdin,\n"
+	       "element by element:\n"
+	       "  %s\n"
+	       "Writes a frame \"params\" with the parameters NAME updated, their\n"
+	       "%s (%s) beside them and the gradients dNAME dropped.\n"
 	       "  -l LR         learning rate (%g)\n"
 	       "  -R SCHED      its schedule by update: step:START:EVERY:FACTOR,\n"
 	       "                cosine:WARMUP:TOTAL or linear:WARMUP:TOTAL\n"
 	       "  -G NORM       first scale the gradients so that their global L2 norm\n"
 	       "                is at most NORM (default: no clipping)\n"
-	       "  -w WORKSPACE  parameters, gradients and state from the training\n"
+	       "  -w WORKSPACE  parameters, gradients and %s from the training\n"
 	       "                workspace, updated in place; writes a frame \"step\"\n"
 	       "                and counts the update in the workspace's step\n"
-	       "Without -w state missing from a frame is kept by this program from\n"
-	       "frame to frame.\n", o->name, o->name,
-	       o->nstate > 1 ? "mNAME and vNAME" : "mNAME", o->lr);
+	       "Without -w, a frame that brings no %s uses this program's own,\n"
+	       "kept from frame to frame, zero at first.\n", o->name, about[o->kind].title,
+	       about[o->kind].rule, state, about[o->kind].names, o->lr, state, state);
 	efshut_stdout();
 }
 
@@ -52,10 +72,10 @@ struct optim_stage {
 	struct optim_slot s[OPTIM_MAXSLOTS];	/* -w: bound once */
 	int64_t *count;		/* -w: the workspace's step, or NULL */
 	int64_t done;		/* updates made (when there is no count) */
-	/* Inline: state kept for frames that bring none, per slot. */
+	/* Inline: state kept for frames that bring none, per slot: the
+	 * parameter it was made for (name and shape; data NULL), its arrays. */
 	int nown;
-	char ownname[OPTIM_MAXSLOTS][TS_MAX_NAME + 1];
-	size_t ownn[OPTIM_MAXSLOTS];
+	struct ts_tensor ownp[OPTIM_MAXSLOTS];
 	real *own[OPTIM_MAXSLOTS][OPTIM_MAXSTATE];
 };
 
@@ -83,9 +103,7 @@ static real *ws_need(const struct ws_src *src, const char *frame, const char *pr
 		     const struct ts_tensor *p)
 {
 	char n[TS_MAX_NAME + 1];
-	struct ts_tensor *t = ts_map_find(&src->map, frame, pname(n, prefix, p->name, src->path));
-	if (!t)
-		eprintf("%s: frame '%s': no tensor '%s'", src->path, frame, n);
+	struct ts_tensor *t = tsf_map_need(&src->map, frame, pname(n, prefix, p->name, src->path));
 	same_shape(t, p, src->path);
 	return t->data;
 }
@@ -113,37 +131,54 @@ static void bind_workspace(struct optim_stage *k, struct ws_src *src)
 	k->count = ws_src_count(src);
 }
 
+/* -w: die if frame f carries a gradient or a parameter of the workspace's
+ * (gradients first): it would be silently unused. */
+static void not_in_frame(const struct optim_stage *k, const struct ws_src *src,
+			 const struct ts_frame *f, const char *stream)
+{
+	char n[TS_MAX_NAME + 1];
+	for (int i = 0; i < k->ns; i++)
+		if (ts_frame_find(f, pname(n, WS_GRAD_PREFIX, k->s[i].name, stream)))
+			eprintf("%s: frame '%s' carries tensor '%s', but the gradients come from %s",
+				stream, f->name, n, src->path);
+	for (int i = 0; i < k->ns; i++)
+		if (ts_frame_find(f, k->s[i].name))
+			eprintf("%s: frame '%s' carries tensor '%s', but the parameters come from %s",
+				stream, f->name, k->s[i].name, src->path);
+}
+
 /* -w: update the workspace's parameters; frame f passes whole as "step",
  * then the step count goes up. */
 static void step_workspace(struct optim_stage *k, struct ws_src *src, const struct ts_frame *f,
 			   const char *stream, struct ts_writer *w)
 {
-	/* Mapped here, not with ws_src_map, which knows only the vanilla
-	 * model's tensors. */
+	/* Mapped here, not with ws_src_map, which checks the file for a model
+	 * of either kind: this stage takes parameters of any names. */
 	if (!src->map.base)
 		ts_map_open(&src->map, src->path, 1);
 	if (!k->ns)
 		bind_workspace(k, src);
-	/* Parameters or gradients in the stream would be ignored for the
-	 * workspace's: say so instead. */
-	char n[TS_MAX_NAME + 1];
-	for (int i = 0; i < k->ns; i++) {
-		if (ts_frame_find(f, k->s[i].name))
-			eprintf("%s: frame '%s' carries tensor '%s', but the parameters come from %s",
-				stream, f->name, k->s[i].name, src->path);
-		if (ts_frame_find(f, pname(n, WS_GRAD_PREFIX, k->s[i].name, stream)))
-			eprintf("%s: frame '%s' carries tensor '%s', but the gradients come from %s",
-				stream, f->name, n, src->path);
-	}
+	not_in_frame(k, src, f, stream);
 	int64_t at = k->count ? step_load(k->count) : k->done, want;
 	if (k->count && tsf_opt_i64(f, WS_STEP, stream, &want) && want != at)
 		eprintf("%s: gradients of step %lld, but the parameters in %s are at step %lld",
 			stream, (long long)want, src->path, (long long)at);
 	optim_step(k->o, &k->h, k->s, k->ns, at + 1);
+	/* The frame first (so the data stage never waits for it), then the
+	 * count that lets the next window in. */
 	tsf_write_pass(w, WS_STEPPED, f, NULL, NULL, 0);
 	k->done++;
 	if (k->count)
 		step_store(k->count, at + 1);
+}
+
+/* 1 if a and b have the same name and shape. */
+static int same_tensor(const struct ts_tensor *a, const struct ts_tensor *b)
+{
+	int same = !strcmp(a->name, b->name) && a->rank == b->rank;
+	for (int i = 0; same && i < a->rank; i++)
+		same = a->dims[i] == b->dims[i];
+	return same;
 }
 
 /* Inline: the state prefix+p of frame f if it has one (shaped as p), else
@@ -161,18 +196,39 @@ static real *inline_state(struct optim_stage *k, const struct ts_frame *f, const
 	/* Slots before i may have brought all their state: theirs stay
 	 * unnamed until they need some. */
 	for (; k->nown <= i; k->nown++)
-		k->ownname[k->nown][0] = 0;
-	if (!k->ownname[i][0]) {
-		snprintf(k->ownname[i], sizeof k->ownname[i], "%s", p->name);
-		k->ownn[i] = p->count;
+		k->ownp[k->nown].name[0] = 0;
+	if (!k->ownp[i].name[0]) {
+		k->ownp[i] = *p;
+		k->ownp[i].data = NULL;
 	}
-	if (strcmp(k->ownname[i], p->name) || k->ownn[i] != p->count)
-		eprintf("%s: frame '%s': tensor '%s' does not fit the state kept from earlier "
-			"frames for '%s' (%zu reals)", stream, f->name, p->name, k->ownname[i],
-			k->ownn[i]);
+	const struct ts_tensor *q = &k->ownp[i];
+	if (!same_tensor(q, p)) {
+		char got[TS_SHAPE_BUF], kept[TS_SHAPE_BUF];
+		eprintf("%s: frame '%s': tensor '%s' %s does not fit the state kept from "
+			"earlier frames for '%s' %s", stream, f->name, p->name,
+			ts_shape_fmt(got, p->rank, p->dims, 0), q->name,
+			ts_shape_fmt(kept, q->rank, q->dims, 0));
+	}
 	if (!k->own[i][j])
 		k->own[i][j] = ecalloc(p->count, sizeof(real));
 	return k->own[i][j];
+}
+
+/* Inline: if frame f holds a model of either kind, die naming the first of
+ * its parameters without a gradient in f: a model is updated whole. (A
+ * frame of parameters of other names has no such list.) */
+static void need_model_grads(const struct ts_frame *f, const char *stream)
+{
+	struct params m;
+	char n[TS_MAX_NAME + 1];
+	if (!ts_frame_find(f, "arch"))
+		for (int i = 0; i < MODEL_NTENSORS; i++)
+			if (!ts_frame_find(f, model_names[i]))
+				return;
+	if (!params_from_frame(&m, f, stream))
+		return;
+	for (int i = 0; i < m.n; i++)
+		tsf_need(f, pname(n, WS_GRAD_PREFIX, m.t[i].name, stream), stream);
 }
 
 /* Inline: the slots of frame f: each real tensor NAME with a gradient dNAME
@@ -182,6 +238,7 @@ static int bind_inline(struct optim_stage *k, const struct ts_frame *f, const ch
 {
 	int ns = 0;
 	char n[TS_MAX_NAME + 1];
+	need_model_grads(f, stream);
 	for (uint32_t i = 0; i < f->n; i++) {
 		struct ts_tensor *p = &f->t[i], *g;
 		if ((p->dtype != TS_F32 && p->dtype != TS_F64) || strlen(p->name) == TS_MAX_NAME ||
@@ -247,7 +304,8 @@ static void sched_opt(struct optim_sched *sc, const char *arg)
 			"linear:WARMUP:TOTAL", arg);
 }
 
-struct optim_stage *optim_stage_new(const struct optim *o, const struct optim_hyper *h)
+/* A stage of optimiser o with hyperparameters h; optim_stage_free frees it. */
+static struct optim_stage *optim_stage_new(const struct optim *o, const struct optim_hyper *h)
 {
 	struct optim_stage *k = ecalloc(1, sizeof *k);
 	k->o = o;
@@ -255,8 +313,10 @@ struct optim_stage *optim_stage_new(const struct optim *o, const struct optim_hy
 	return k;
 }
 
-void optim_stage_frame(struct optim_stage *k, struct ws_src *src, const struct ts_frame *f,
-		       const char *stream, struct ts_writer *w)
+/* One update of every real parameter tensor for frame f, in src's
+ * workspace (-w) or inline. */
+static void optim_stage_frame(struct optim_stage *k, struct ws_src *src,
+			      const struct ts_frame *f, const char *stream, struct ts_writer *w)
 {
 	if (src->path)
 		step_workspace(k, src, f, stream, w);
@@ -264,7 +324,7 @@ void optim_stage_frame(struct optim_stage *k, struct ws_src *src, const struct t
 		step_inline(k, f, stream, w);
 }
 
-void optim_stage_free(struct optim_stage *k)
+static void optim_stage_free(struct optim_stage *k)
 {
 	for (int i = 0; k && i < k->nown; i++)
 		for (int j = 0; j < OPTIM_MAXSTATE; j++)

@@ -1,17 +1,33 @@
 /* tsframe.c: see tsframe.h. */
 #include "tsframe.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "err.h"
 #include "rnn.h"	/* TS_REAL */
+#include "tsmap.h"
+
+/* The one wording of a missing tensor. */
+static __attribute__((noreturn)) void no_tensor(const char *stream, const char *frame, const char *name)
+{
+	eprintf("%s: frame '%s': no tensor '%s'", stream, frame, name);
+}
 
 struct ts_tensor *tsf_need(const struct ts_frame *f, const char *name, const char *stream)
 {
 	struct ts_tensor *t = ts_frame_find(f, name);
 	if (!t)
-		eprintf("%s: frame '%s': no tensor '%s'", stream, f->name, name);
+		no_tensor(stream, f->name, name);
+	return t;
+}
+
+struct ts_tensor *tsf_map_need(const struct ts_map *m, const char *frame, const char *name)
+{
+	struct ts_tensor *t = ts_map_find(m, frame, name);
+	if (!t)
+		no_tensor(m->path, frame, name);
 	return t;
 }
 
@@ -49,6 +65,17 @@ struct ts_tensor *tsf_need_shaped(const struct ts_frame *f, const char *name, in
 	struct ts_tensor *t = tsf_need(f, name, stream);
 	tsf_expect(t, dtype, rank, dims, stream);
 	return t;
+}
+
+void tsf_expect_finite(const struct ts_tensor *t, const char *stream)
+{
+	tsf_expect_dtype(t, TS_REAL, stream);
+	const real *a = t->data;
+	for (uint64_t k = 0; k < t->count; k++)
+		if (!isfinite(a[k]))
+			eprintf("%s: tensor '%s': element %llu is %s, not a finite number", stream,
+				t->name, (unsigned long long)k,
+				isnan(a[k]) ? "nan" : a[k] > 0 ? "inf" : "-inf");
 }
 
 /* The scalar name of f, of dtype, or die; t is never NULL when it returns. */

@@ -9,6 +9,7 @@
  *   STREAM: tensor 'N' is f64, but this build computes in f32
  *   STREAM: tensor 'N' has shape (2,3), expected (3,2)
  *   STREAM: frame 'F': tensor 'N' must be an i64 scalar
+ *   STREAM: tensor 'N': element 3 is nan, not a finite number
  *
  * and exit 1. */
 #ifndef CHARNN_TSFRAME_H
@@ -18,8 +19,12 @@
 
 #include "ts.h"
 
+struct ts_map;
+
 /* The first tensor called name in frame f, or die naming stream. */
 struct ts_tensor *tsf_need(const struct ts_frame *f, const char *name, const char *stream);
+/* The same in frame `frame` of a mapped file (lib/tsmap), named by its path. */
+struct ts_tensor *tsf_map_need(const struct ts_map *m, const char *frame, const char *name);
 /* Die unless t has dtype (TS_REAL: the build's real, told so if t holds the
  * other precision). */
 void tsf_expect_dtype(const struct ts_tensor *t, int dtype, const char *stream);
@@ -29,6 +34,9 @@ void tsf_expect(const struct ts_tensor *t, int dtype, int rank, const uint64_t *
 /* The tensor name of f, which must have dtype and shape rank/dims. */
 struct ts_tensor *tsf_need_shaped(const struct ts_frame *f, const char *name, int dtype,
 				  int rank, const uint64_t *dims, const char *stream);
+/* Die unless every element of t (of the build's real dtype) is a finite
+ * number, naming the first that is NaN or Inf. */
+void tsf_expect_finite(const struct ts_tensor *t, const char *stream);
 
 /* The i64 (or f64) scalar name of frame f; dies if it is missing or is
  * anything else. */

@@ -12,30 +12,26 @@
 #include "crc32.h"
 #include "err.h"
 
-void ts_map_open(struct ts_map *m, const char *path, int writable)
+/* The index pass: read path (open as fd) whole with the ordinary reader,
+ * which validates it, CRCs included, and record each tensor in m->t and the
+ * offset of its data in *offs (allocated). Returns the stream's size; fd
+ * stays open. */
+static uint64_t map_index(struct ts_map *m, int fd, const char *path, uint64_t **offs)
 {
-	memset(m, 0, sizeof *m);
-	m->path = path;
-	int fd = open(path, writable ? O_RDWR : O_RDONLY);
-	if (fd < 0)
-		eprintf("%s:", path);
-
-	/* One validating pass with the ordinary reader records where each
-	 * tensor's data lies; only then is the file mapped. */
 	struct ts_reader r;
 	ts_rfdopen(&r, fd, path);
 	size_t cap = 16;
-	uint64_t *offs = emalloc(cap * sizeof *offs);
+	*offs = emalloc(cap * sizeof **offs);
 	m->t = emalloc(cap * sizeof *m->t);
 	for (size_t fno = 0; ts_next_frame(&r); fno++) {
 		struct ts_tensor t;
 		while (ts_next_tensor(&r, &t)) {
 			if (m->n == cap) {
 				cap *= 2;
-				offs = erealloc(offs, cap * sizeof *offs);
+				*offs = erealloc(*offs, cap * sizeof **offs);
 				m->t = erealloc(m->t, cap * sizeof *m->t);
 			}
-			offs[m->n] = r.off;
+			(*offs)[m->n] = r.off;
 			memcpy(m->t[m->n].frame, r.frame, sizeof r.frame);
 			m->t[m->n].fno = fno;
 			m->t[m->n].t = t;
@@ -45,11 +41,36 @@ void ts_map_open(struct ts_map *m, const char *path, int writable)
 	uint64_t size = r.off;
 	r.fd = -1;		/* keep fd open: the mapping is made from it */
 	ts_rclose(&r);
+	return size;
+}
+
+/* Mark tensor t of a writable mapping live in the file: set flag bit 0 in
+ * its header, refresh the header CRC and zero the data CRC after it. */
+static void mark_live(struct ts_tensor *t)
+{
+	size_t hlen = ts_header_bytes(t);
+	unsigned char *h = (unsigned char *)t->data - hlen;
+	unsigned char *tail = (unsigned char *)t->data + ((t->nbytes + 7) & ~(uint64_t)7);
+	t->flags |= TS_FLAG_LIVE;
+	h[8] |= TS_FLAG_LIVE;
+	memset(h + 12, 0, 4);
+	ts_put32(h + 12, crc32_update(0, h, hlen));
+	memset(tail, 0, 4);
+}
+
+void ts_map_open(struct ts_map *m, const char *path, int writable)
+{
+	memset(m, 0, sizeof *m);
+	m->path = path;
+	int fd = open(path, writable ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		eprintf("%s:", path);
+	/* Only a stream that validates whole is mapped. */
+	uint64_t *offs, size = map_index(m, fd, path, &offs);
 	if (size == 0)
 		eprintf("%s: empty tensor file", path);
 	if (size > SIZE_MAX)
 		eprintf("%s: too large to map", path);
-
 	m->size = (size_t)size;
 	void *p = mmap(NULL, m->size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
 		       MAP_SHARED, fd, 0);
@@ -60,17 +81,8 @@ void ts_map_open(struct ts_map *m, const char *path, int writable)
 	for (size_t i = 0; i < m->n; i++) {
 		struct ts_tensor *t = &m->t[i].t;
 		t->data = m->base + offs[i];
-		if (writable && !(t->flags & TS_FLAG_LIVE)) {
-			/* Mark live: set flag bit 0, refresh the header CRC. */
-			size_t hlen = ts_header_bytes(t);
-			unsigned char *h = (unsigned char *)t->data - hlen;
-			unsigned char *tail = (unsigned char *)t->data + ((t->nbytes + 7) & ~(uint64_t)7);
-			t->flags |= TS_FLAG_LIVE;
-			h[8] |= TS_FLAG_LIVE;
-			memset(h + 12, 0, 4);
-			ts_put32(h + 12, crc32_update(0, h, hlen));
-			memset(tail, 0, 4);
-		}
+		if (writable && !(t->flags & TS_FLAG_LIVE))
+			mark_live(t);
 	}
 	free(offs);
 }

@@ -38,9 +38,12 @@ near() {
 		for (i = 1; i <= n; i++) if ($i - w[i] > 1e-6 || w[i] - $i > 1e-6) exit 1 }'
 }
 
-@test "adagrad --help prints the usage on stdout and exits 0" {
+@test "adagrad --help prints the usage, the rule and the defaults on stdout and exits 0" {
 	run -0 --separate-stderr adagrad --help
 	[ "${lines[0]}" = "$USAGE" ]
+	[[ "$output" == *"mem += g*g; p -= lr*g/sqrt(mem+1e-8)"* ]]
+	[[ "$output" == *"learning rate (0.1)"* ]]
+	[[ "$output" != *"eps"* && "$output" != *"decay"* ]]
 	[ -z "$stderr" ]
 }
 
@@ -86,6 +89,18 @@ near() {
 		tensordump -r | rnn-fwd | rnn-bwd | adagrad > "$D/p2.t"
 	[ "$(mdl_names "$D/p2.t")" = "step vocab $PARAMS loss hT dh0 $MEMORY" ]
 	! cmp -s <(tensordump -a "$D/p.t" | mdl_pick Wxh) <(tensordump -a "$D/p2.t" | mdl_pick Wxh)
+}
+
+@test "adagrad: a model of the family: every parameter is updated; one without its gradient is refused" {
+	mdl_model "$D" -C gru
+	{ mdl_window_text | sed 's/^tensor h0 /tensor h0.0 /'; mdl_tensors "$D/model.t"; } |
+		tensordump -r | rnn-fwd | rnn-bwd > "$D/g.t"
+	adagrad "$D/g.t" > "$D/p.t"
+	[ "$(mdl_names "$D/p.t")" = "step vocab arch Wx.0 Wh.0 b.0 Why by loss hT.0 dh0.0 mWx.0 mWh.0 mb.0 mWhy mby" ]
+	mdl_text "$D/g.t" | sed '/^tensor dWh.0 /,/^tensor db.0 /{/^tensor db.0 /!d}' | tensordump -r > "$D/bad.t"
+	run -1 --separate-stderr adagrad "$D/bad.t"
+	[ "$stderr" = "adagrad: $D/bad.t: frame 'grads': no tensor 'dWh.0'" ]
+	[ -z "$output" ]
 }
 
 @test "adagrad -l sets the learning rate" {
@@ -158,9 +173,10 @@ near() {
 	tiny | sed '/^tensor dWhy/,/^-3/d' | tensordump -r > "$D/g.t"
 	run -1 --separate-stderr adagrad < "$D/g.t"
 	[ "$stderr" = "adagrad: <stdin>: frame 'grads': no tensor 'dWhy'" ]
+	# Gradients without their parameters: nothing to update.
 	tiny | sed '/^tensor Wxh/,/^tensor dWxh/{/^tensor dWxh/!d}' | tensordump -r > "$D/g.t"
 	run -1 --separate-stderr adagrad < "$D/g.t"
-	[ "$stderr" = "adagrad: <stdin>: frame 'grads': no tensor 'Wxh'" ]
+	[ "$stderr" = "adagrad: <stdin>: frame 'grads': no parameters with gradients" ]
 	[ -z "$output" ]
 }
 
@@ -175,12 +191,12 @@ near() {
 	{ tiny | sed '/^tensor dWxh/,$d'; mdl_tensors "$D/model.t" | sed 's/^tensor \([Wb]\)/tensor d\1/' |
 		sed '/^tensor vocab/,/^tensor dWxh/{/^tensor dWxh/!d}'; } | tensordump -r > "$D/g.t"
 	run -1 --separate-stderr adagrad < "$D/g.t"
-	[ "$stderr" = "adagrad: <stdin>: gradients: V 6, H 4, but the parameters have V 1, H 1" ]
+	[ "$stderr" = "adagrad: <stdin>: tensor 'dWxh' has shape (4,6), expected (1,1)" ]
 	{ tiny; printf 'tensor mWxh f32 [1 2]\n0 0\ntensor mWhh f32 [1 1]\n0\n'
 	  printf 'tensor mWhy f32 [2 1]\n0 0\ntensor mbh f32 [1]\n0\ntensor mby f32 [2]\n0 0\n'; } |
 		tensordump -r > "$D/g.t"
 	run -1 --separate-stderr adagrad < "$D/g.t"
-	[ "$stderr" = "adagrad: <stdin>: memory: V 2, H 1, but the parameters have V 1, H 1" ]
+	[ "$stderr" = "adagrad: <stdin>: tensor 'mWxh' has shape (1,2), expected (1,1)" ]
 	[ -z "$output" ]
 }
 
@@ -189,7 +205,7 @@ near() {
 	{ mdl_window_text; mdl_tensors "$D/model.t"; } | tensordump -r | rnn-fwd | rnn-bwd > "$D/big.t"
 	tiny | tensordump -r > "$D/small.t"
 	run -1 --separate-stderr bash -c "cat '$D/small.t' '$D/big.t' | adagrad > '$D/out.t'"
-	[ "$stderr" = "adagrad: <stdin>: memory kept from earlier frames: V 1, H 1, but the parameters have V 6, H 4" ]
+	[ "$stderr" = "adagrad: <stdin>: frame 'grads': tensor 'Wxh' (4,6) does not fit the state kept from earlier frames for 'Wxh' (1,1)" ]
 	[ "$(tensordump "$D/out.t" | grep -c '^frame')" -eq 1 ]
 }
 

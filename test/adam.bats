@@ -108,7 +108,7 @@ setup() {
 	{ opt_tiny; printf 'frame grads\ntensor Wxh f32 [2]\n0.5 1\ntensor dWxh f32 [2]\n1 1\n'; } |
 		tensordump -r > "$D/in.t"
 	run -1 --separate-stderr adam "$D/in.t"
-	[ "$stderr" = "adam: $D/in.t: frame 'grads': tensor 'Wxh' does not fit the state kept from earlier frames for 'Wxh' (1 reals)" ]
+	[ "$stderr" = "adam: $D/in.t: frame 'grads': tensor 'Wxh' (2) does not fit the state kept from earlier frames for 'Wxh' (1,1)" ]
 }
 
 @test "adam: an empty stream gives an empty output; a missing file; a truncated stream" {
