@@ -139,7 +139,7 @@ dying_stage() {
 	run -0 --separate-stderr "$TRAIN" -c "$C" -d "$BATS_TEST_TMPDIR/p" -H 8 -n 40 -p 20 -e 20 -S 0
 	grep -qE '^iter 20  epoch [0-9.]+  loss [0-9.]+  smooth [0-9.]+  train [0-9.]+ bpc  val [0-9.]+ bpc  [0-9]+ char/s  eta [0-9]+:[0-9]{2}:[0-9]{2}$' <<< "$stderr"
 	# train X bpc is the smoothed loss per character in bits.
-	awk '$1 == "iter" && $2 == 20 { exit !(sprintf("%.4f", $6 / 25 / log(2)) == $8) }' <<< "$stderr"
+	awk '$1 == "iter" && $2 == 20 { exit !(sprintf("%.4f", $8 / 25 / log(2)) == $10) }' <<< "$stderr"
 	grep -qE '^iter 40  epoch [0-9.]+  loss ' <<< "$stderr"
 }
 
