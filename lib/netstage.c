@@ -95,9 +95,11 @@ static void states(struct job *j, const struct netstage *ns, const struct ts_fra
 static int job_start(struct job *j, const struct netstage *ns, struct ws_src *src,
 		     const struct ts_frame *f, int may_carry, const char *stream)
 {
-	memset(j, 0, sizeof *j);
-	if (!ws_src_net(src, &j->P, f, stream))
+	struct net N;
+	if (!ws_src_net(src, &N, f, stream))
 		return 0;
+	memset(j, 0, sizeof *j);
+	j->P = N;
 	params_of_net(&j->m, &j->P);
 	int Hmax = 1;
 	for (int l = 0; l < j->P.L; l++)

@@ -108,8 +108,10 @@ double optim_grad_norm(const struct optim_slot *s, int ns)
 
 void optim_clip_norm(struct optim_slot *s, int ns, double max)
 {
+	if (!(max > 0))
+		return;	/* not even the norm: a pass over every gradient */
 	double norm = optim_grad_norm(s, ns);
-	if (!(max > 0) || !(norm > max))
+	if (!(norm > max))
 		return;
 	real f = (real)(max / norm);
 	for (int k = 0; k < ns; k++)
