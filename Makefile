@@ -57,6 +57,10 @@ $(O)/%.o: lib/%.c lib/*.h
 # The kernel versions are one body, compiled once for each.
 $(O)/rnn_base.o $(O)/rnn_avx2.o $(O)/rnn_avx512.o: lib/rnn_kernels.inc lib/net_kernels.inc
 
+# The update rules never read errno, and without it to set the compiler
+# turns sqrt into vector instructions (optim.c, adam_update).
+$(O)/optim.o: CPPFLAGS_ALL += -fno-math-errno
+
 $(O)/bin-%.o: bin/%.c lib/*.h
 	@mkdir -p $(O)
 	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -c -o $@ $<

@@ -7,6 +7,7 @@
 #define SIMD_TARGET __attribute__((target("avx2,fma")))
 #define SIMD_BYTES 32
 #define SIMD_MR 4
+#define SIMD_MR_SPLIT 4
 #define SIMD_NV 2
 #include "rnn_kernels.inc"
 #else

@@ -6,5 +6,6 @@
 #define SIMD_TARGET
 #define SIMD_BYTES 16
 #define SIMD_MR 4
+#define SIMD_MR_SPLIT 4
 #define SIMD_NV 2
 #include "rnn_kernels.inc"
