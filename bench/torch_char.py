@@ -9,7 +9,11 @@ from window to window and reset to zero when a slice wraps round.  Then it
 measures held-out bits per character from a zero state over the first E
 held-out characters, as feed does, and prints one line:
 
-    torch CELL LxH B T OPT LR: chars N rate R char/s val BPC bpc
+    torch CELL LxH B T OPT LR[ cosine]: chars N rate R char/s val BPC bpc
+
+With -R the rate follows lr (1 + cos(pi e/t)) / 2 over the elapsed time e
+of the budget t: the decay charnn's -R cosine gives over iterations, set
+here by the clock, so it ends exactly at the budget's end.
 
 Only the measurement is compared with charnn: the code shares nothing
 with it.  Needs python3-torch (Debian's; say which BLAS it uses).
@@ -34,6 +38,8 @@ def parse():
     a.add_argument("-O", "--optim", choices=("adam", "adagrad", "rmsprop"), default="adam")
     a.add_argument("-l", "--lr", type=float, default=2e-3)
     a.add_argument("-D", "--dropout", type=float, default=0.0)
+    a.add_argument("-R", "--cosine", action="store_true",
+                   help="rate decayed to 0 on a cosine over the wall-clock budget")
     a.add_argument("-r", "--reduce", choices=("mean", "sum"), default="mean",
                    help="loss over a window: mean per character, or min-char-rnn's sum")
     a.add_argument("-t", "--seconds", type=float, default=120.0)
@@ -105,6 +111,10 @@ def main():
     pos, state, seen = 0, None, 0
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < o.seconds:
+        if o.cosine:
+            e = (time.perf_counter() - t0) / o.seconds
+            for g in opt.param_groups:
+                g["lr"] = o.lr * (1 + math.cos(math.pi * min(e, 1.0))) / 2
         if pos + o.steps + 1 >= L:
             pos, state = 0, None
         win = slices[:, pos:pos + o.steps + 1].t()  # (T+1, B)
@@ -121,9 +131,9 @@ def main():
         seen += o.steps * o.batch
     secs = time.perf_counter() - t0
     bpc = held_out_bpc(model, val, 256)
-    print("torch %s %dx%d B%d T%d %s %g: chars %d rate %.0f char/s val %.4f bpc"
-          % (o.cell, o.layers, o.hidden, o.batch, o.steps, o.optim, o.lr, seen,
-             seen / secs, bpc))
+    print("torch %s %dx%d B%d T%d %s %g%s: chars %d rate %.0f char/s val %.4f bpc"
+          % (o.cell, o.layers, o.hidden, o.batch, o.steps, o.optim, o.lr,
+             " cosine" if o.cosine else "", seen, seen / secs, bpc))
 
 
 if __name__ == "__main__":
