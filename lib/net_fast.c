@@ -18,9 +18,11 @@
  * by GH,H); after the loop dWh, dWx and dIn (the layer below's dH) as gemms
  * over all n rows, db as column sums. Weights are transposed once per
  * window where a gemm wants them so. The kernels are rnn_simd's (one
- * version per instruction set); the products and each step split over
- * threads by output units at fixed boundaries (rnn.c, "threads"), so the
- * bytes are the same for any thread count.
+ * version per instruction set); the products split over threads by output
+ * units or rows at fixed boundaries (rnn.c, "threads"), and the recurrence
+ * by sequences when the batch is large enough and Wh fits a core's cache
+ * (rnn.c, "chain"), else each step by units, so the bytes are the same for
+ * any thread count.
  *
  * Measured (bench/net, float, AVX-512, one thread, one training step:
  * forward and backward, T=50 V=65, median of 5 runs; the machine shared
@@ -228,7 +230,7 @@ struct fstep {
 	size_t ldx;
 	const real *hp, *cp;
 	real *c, *h;
-	int cell, B, H, G, parts;
+	int cell, B, H, G, T, parts;
 };
 
 static void fstep_part(void *arg, int part)
@@ -245,6 +247,32 @@ static void fstep_part(void *arg, int part)
 		j->S->cell_fwd[j->cell](j->ax + b * j->ldx + k0, j->ah + b * GH + k0, H,
 					j->hp + o, j->cp ? j->cp + o : NULL,
 					j->c ? j->c + o : NULL, j->h + o, (int)(k1 - k0));
+	}
+}
+
+/* The same steps with the batch split instead (rnn.c, "chain"): part i
+ * runs rows [b0, b1) through every step of the window, one product of
+ * all GH columns a step, with no meeting of the threads between steps.
+ * Each row's sums are formed as in the split by units, so the bytes are
+ * the same. */
+static void fchain_part(void *arg, int part)
+{
+	const struct fstep *j = arg;
+	const size_t H = (size_t)j->H, GH = (size_t)j->G * H, BH = (size_t)j->B * H;
+	const size_t b0 = rnn_part_start((size_t)j->B, j->parts, part, RNN_CHAIN_ALIGN);
+	const size_t b1 = rnn_part_start((size_t)j->B, j->parts, part + 1, RNN_CHAIN_ALIGN);
+	for (size_t t = 0; t < (size_t)j->T; t++) {
+		const real *hp = (t ? j->h + (t - 1) * BH : j->hp) + b0 * H;
+		const real *cp = j->c ? (t ? j->c + (t - 1) * BH : j->cp) + b0 * H : NULL;
+		real *ah = j->ah + b0 * GH, *ax = j->ax + (t * j->B + b0) * j->ldx;
+		kgemm(j->S, ah, j->ah2 + b0 * GH, GH, hp, H, j->whT, GH, (int)(b1 - b0), (int)GH,
+		      (int)H);
+		for (size_t b = 0; b < b1 - b0; b++) {
+			size_t o = (t * j->B + b0 + b) * H;
+			j->S->cell_fwd[j->cell](ax + b * j->ldx, ah + b * GH, H, hp + b * H,
+						cp ? cp + b * H : NULL, j->c ? j->c + o : NULL,
+						j->h + o, (int)H);
+		}
 	}
 }
 
@@ -271,7 +299,13 @@ static void layer_fwd(const struct rnn_simd *S, const struct net *P, int l, int 
 	}
 	S->transpose(whT, ly->Wh, (int)(G * H), (int)H);
 	struct fstep j = { S, whT, s->ah, s->ah2, NULL, ldx, NULL, NULL, NULL, NULL,
-			   P->cell, B, (int)H, (int)G, 1 };
+			   P->cell, B, (int)H, (int)G, T, 1 };
+	j.parts = rnn_chain_parts(T, B, G * H * H);
+	if (j.parts > 1) {	/* the window's states and the carries in place */
+		j.ax = ax, j.hp = h0, j.h = A->hs[l], j.cp = c0, j.c = lstm ? A->cs[l] : NULL;
+		pool_run(j.parts, fchain_part, &j);
+		return;
+	}
 	j.parts = rnn_nparts((double)BH * G * H, H / RNN_PART_ALIGN);
 	for (size_t t = 0; t < (size_t)T; t++) {
 		j.ax = ax + t * B * ldx;
@@ -354,7 +388,7 @@ struct bstep {
 	const real *Wh;	/* (GH,H) */
 	real *dax, *dah, *dh, *dc, *r, *r2, *dst;
 	const real *g, *h, *hp, *cp, *c;
-	int add, cell, B, H, G, parts;
+	int add, cell, B, H, G, T, parts;
 };
 
 static void bcell_part(void *arg, int part)
@@ -391,6 +425,38 @@ static void bprop_part(void *arg, int part)
 	}
 }
 
+/* The same steps with the batch split instead (fchain_part): rows [b0,
+ * b1) back through every step, the bases of the window's arrays in j
+ * (dax, dah, dh: s's; g, h, c: A's; hp, cp: h0, c0; dst: dh0). */
+static void bchain_part(void *arg, int part)
+{
+	const struct bstep *j = arg;
+	const size_t H = (size_t)j->H, GH = (size_t)j->G * H, B = (size_t)j->B;
+	const size_t b0 = rnn_part_start(B, j->parts, part, RNN_CHAIN_ALIGN);
+	const size_t b1 = rnn_part_start(B, j->parts, part + 1, RNN_CHAIN_ALIGN);
+	for (size_t t = (size_t)j->T; t-- > 0;) {
+		for (size_t b = b0; b < b1; b++) {
+			size_t o = (t * B + b) * H, op = o - B * H;
+			j->S->cell_back[j->cell](j->dax + (t * B + b) * GH, j->dah + (t * B + b) * GH,
+						 H, j->dh + o, j->dc + b * H,
+						 j->g ? j->g + o * 4 : NULL, j->h + o,
+						 t ? j->h + op : j->hp + b * H,
+						 j->c ? (t ? j->c + op : j->cp + b * H) : NULL,
+						 j->c ? j->c + o : NULL, (int)H);
+		}
+		real *r = j->r + b0 * H, *dst = t ? j->dh + ((t - 1) * B + b0) * H : j->dst + b0 * H;
+		kgemm(j->S, r, j->r2 + b0 * H, H, j->dah + (t * B + b0) * GH, GH, j->Wh, H,
+		      (int)(b1 - b0), (int)H, (int)GH);
+		size_t m = (b1 - b0) * H;
+		if (t)
+			j->S->add(dst, r, (int)m);
+		else
+			memcpy(dst, r, m * sizeof(real));
+		if (j->cell == NET_GRU)
+			j->S->add(dst, j->dh + (t * B + b0) * H, (int)m);
+	}
+}
+
 /* Back through layer l's recurrence: from s->dH (n,H), the gradient of its
  * states from above, fill s->dax and s->dah for every row, dh0 and (lstm)
  * dc0 (B,H). s->dH is used up. */
@@ -402,24 +468,31 @@ static void layer_steps_back(const struct rnn_simd *S, const struct net *P, int 
 	const size_t H = (size_t)ly->H, BH = (size_t)B * H, G = (size_t)net_gates(P->cell);
 	const int lstm = P->cell == NET_LSTM;
 	struct bstep j = { S, ly->Wh, NULL, NULL, NULL, s->dc, s->r, s->r2, NULL, NULL, NULL,
-			   NULL, NULL, NULL, 0, P->cell, B, (int)H, (int)G, 1 };
-	j.parts = rnn_nparts((double)BH * G * H, H / RNN_PART_ALIGN);
+			   NULL, NULL, NULL, 0, P->cell, B, (int)H, (int)G, T, 1 };
 	memset(s->dc, 0, BH * sizeof(real));
-	for (size_t t = (size_t)T; t-- > 0;) {
-		j.dax = s->dax + t * BH * G;
-		j.dah = s->dah + t * BH * G;
-		j.dh = s->dH + t * BH;
-		j.g = A->gs[l] ? A->gs[l] + t * BH * 4 : NULL;
-		j.h = A->hs[l] + t * BH;
-		j.hp = t ? A->hs[l] + (t - 1) * BH : h0;
-		if (lstm) {
-			j.cp = t ? A->cs[l] + (t - 1) * BH : c0;
-			j.c = A->cs[l] + t * BH;
+	j.parts = rnn_chain_parts(T, B, G * H * H);
+	if (j.parts > 1) {
+		j.dax = s->dax, j.dah = s->dah, j.dh = s->dH, j.g = A->gs[l], j.h = A->hs[l];
+		j.hp = h0, j.cp = c0, j.c = lstm ? A->cs[l] : NULL, j.dst = dh0;
+		pool_run(j.parts, bchain_part, &j);
+	} else {
+		j.parts = rnn_nparts((double)BH * G * H, H / RNN_PART_ALIGN);
+		for (size_t t = (size_t)T; t-- > 0;) {
+			j.dax = s->dax + t * BH * G;
+			j.dah = s->dah + t * BH * G;
+			j.dh = s->dH + t * BH;
+			j.g = A->gs[l] ? A->gs[l] + t * BH * 4 : NULL;
+			j.h = A->hs[l] + t * BH;
+			j.hp = t ? A->hs[l] + (t - 1) * BH : h0;
+			if (lstm) {
+				j.cp = t ? A->cs[l] + (t - 1) * BH : c0;
+				j.c = A->cs[l] + t * BH;
+			}
+			j.add = t > 0;
+			j.dst = t ? s->dH + (t - 1) * BH : dh0;
+			pool_run(j.parts, bcell_part, &j);
+			pool_run(j.parts, bprop_part, &j);
 		}
-		j.add = t > 0;
-		j.dst = t ? s->dH + (t - 1) * BH : dh0;
-		pool_run(j.parts, bcell_part, &j);
-		pool_run(j.parts, bprop_part, &j);
 	}
 	if (lstm)
 		memcpy(dc0, s->dc, BH * sizeof(real));

@@ -255,11 +255,14 @@ int rnn_set_isa(const char *name)
 /* ---- threads ----
  *
  * A product splits the columns of its output (the rows, for a matrix-vector
- * product) into parts, one a thread (lib/pool); every element is still one
- * sum, formed in one order by one kernel call, so the results do not depend
- * on how many parts there are. Column parts start at multiples of
- * PART_ALIGN reals (one vector of the widest version) and are at least that
- * wide, since gemm takes products narrower than a vector by another path.
+ * product, or for a product with as many rows as columns) into parts, one a
+ * thread (lib/pool); every element is still one sum, formed in one order by
+ * one kernel call, so the results do not depend on how many parts there
+ * are. Column parts start at multiples of PART_ALIGN reals (one vector of
+ * the widest version) and are at least that wide, since gemm takes
+ * products narrower than a vector by another path; row parts at multiples
+ * of RNN_CHAIN_ALIGN rows (see the chain, below). With a batch, the
+ * recurrence splits by sequences instead (the chain).
  * A product splits only as far as each part keeps MIN_WORK multiply-adds:
  * below that, handing it over costs more than it saves (2^17 take about a
  * microsecond on one AVX-512 core; an empty job costs 0.3 to 4 us,
@@ -311,7 +314,8 @@ size_t rnn_part_start(size_t N, int n, int i, size_t align)
 	return (N / align) * (size_t)i / (size_t)n * align;
 }
 
-/* A gemm (as struct rnn_simd has it) and how many column parts it has. */
+/* A gemm (as struct rnn_simd has it) and how many parts it has: of its
+ * columns, or of its rows (byrows). */
 struct gemm_job {
 	const struct rnn_simd *S;
 	real *c;
@@ -321,25 +325,37 @@ struct gemm_job {
 	const real *b;
 	size_t ldb;
 	const real *bias;
-	int M, N, K, parts;
+	int M, N, K, parts, byrows;
 };
 
 static void gemm_part(void *arg, int i)
 {
 	const struct gemm_job *g = arg;
+	if (g->byrows) {
+		size_t i0 = rnn_part_start((size_t)g->M, g->parts, i, RNN_CHAIN_ALIGN);
+		size_t i1 = rnn_part_start((size_t)g->M, g->parts, i + 1, RNN_CHAIN_ALIGN);
+		g->S->gemm(g->c + i0 * g->ldc, g->ldc, g->a + i0 * g->ars, g->ars, g->acs, g->b,
+			   g->ldb, g->bias, (int)(i1 - i0), g->N, g->K);
+		return;
+	}
 	size_t j0 = rnn_part_start((size_t)g->N, g->parts, i, PART_ALIGN);
 	size_t j1 = rnn_part_start((size_t)g->N, g->parts, i + 1, PART_ALIGN);
 	g->S->gemm(g->c + j0, g->ldc, g->a, g->ars, g->acs, g->b + j0, g->ldb,
 		   g->bias ? g->bias + j0 : NULL, g->M, (int)(j1 - j0), g->K);
 }
 
-/* S->gemm, the same arguments and the same results, its columns split over
- * the threads when it is large enough. */
+/* S->gemm, the same arguments and the same results, split over the threads
+ * when it is large enough: by rows when it has as many rows as columns, in
+ * parts that begin at multiples of RNN_CHAIN_ALIGN rows (which keeps every
+ * row's sums, as the chain's parts do), else by columns. A few columns
+ * split badly: 65 split as 32 and 33, a panel of two vectors and one of
+ * three, left the second part twice the first. */
 void rnn_pgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, size_t ars,
 	       size_t acs, const real *b, size_t ldb, const real *bias, int M, int N, int K)
 {
-	struct gemm_job g = { S, c, ldc, a, ars, acs, b, ldb, bias, M, N, K, 1 };
-	g.parts = rnn_nparts((double)M * N * K, (size_t)N / PART_ALIGN);
+	struct gemm_job g = { S, c, ldc, a, ars, acs, b, ldb, bias, M, N, K, 1, M >= N };
+	size_t units = g.byrows ? (size_t)M / RNN_CHAIN_ALIGN : (size_t)N / PART_ALIGN;
+	g.parts = rnn_nparts((double)M * N * K, units);
 	if (g.parts == 1)
 		S->gemm(c, ldc, a, ars, acs, b, ldb, bias, M, N, K);
 	else
@@ -378,13 +394,41 @@ static void pelem(struct elem_job *e)
 
 /* ---- optimised versions ---- */
 
+/* h (n,H) += the columns x[b] of Wxh (H,V), the one-hot inputs, for units
+ * [i0, i1): from wxT (V,H), Wxh transposed, when the window made one (a
+ * row each, contiguous), else down the columns in place. The same sums
+ * either way. */
+static void add_inputs(const struct rnn_simd *S, const struct rnn_params *P, const real *wxT,
+		       real *h, const int32_t *x, int n, int i0, int i1)
+{
+	const int V = P->V, H = P->H;
+	for (int b = 0; b < n; b++) {
+		real *hb = h + (size_t)b * H;
+		if (wxT) {
+			S->add(hb + i0, wxT + (size_t)x[b] * H + i0, i1 - i0);
+			continue;
+		}
+		const real *col = P->Wxh + x[b];
+		for (int i = i0; i < i1; i++)
+			hb[i] += col[(size_t)i * V];
+	}
+}
+
+/* Whether a window of n characters reads Wxh through a transposed copy
+ * (and rnn_backward forms dWxh in one): when it has as many characters as
+ * the vocabulary, or more, so that the copy costs less than the reads. */
+static int wx_transposed(int V, size_t n)
+{
+	return (size_t)V <= n;
+}
+
 /* One step of the recurrence for B sequences: h (B,H) = tanh(hprev (B,H)
  * Whh^T + bh + Wxh[:, x[b]]), through whhT (Whh transposed) when B > 1,
  * else dot products along Whh's rows. Parts split the H units. */
 struct step_job {
 	const struct rnn_simd *S;
 	const struct rnn_params *P;
-	const real *whhT, *hprev;
+	const real *whhT, *wxT, *hprev;
 	real *h;
 	const int32_t *x;	/* (B) */
 	int B, parts;
@@ -395,7 +439,7 @@ static void step_part(void *arg, int part)
 	const struct step_job *j = arg;
 	const struct rnn_simd *S = j->S;
 	const struct rnn_params *P = j->P;
-	const int V = P->V, H = P->H, B = j->B;
+	const int H = P->H, B = j->B;
 	const int i0 = (int)rnn_part_start((size_t)H, j->parts, part, PART_ALIGN);
 	const int i1 = (int)rnn_part_start((size_t)H, j->parts, part + 1, PART_ALIGN);
 	real *h = j->h;
@@ -403,19 +447,81 @@ static void step_part(void *arg, int part)
 		S->gemm(h + i0, H, j->hprev, H, 1, j->whhT + i0, H, P->bh + i0, B, i1 - i0, H);
 	else
 		S->matvec(h + i0, P->Whh + (size_t)i0 * H, j->hprev, P->bh + i0, i1 - i0, H);
-	/* Column x of Wxh, read in place: a window uses at most T*B of the V
-	 * columns, so a transposed copy would cost more. */
-	for (int b = 0; b < B; b++) {
-		const real *col = P->Wxh + j->x[b];
-		real *hb = h + (size_t)b * H;
-		for (int i = i0; i < i1; i++)
-			hb[i] += col[(size_t)i * V];
-	}
+	add_inputs(S, P, j->wxT, h, j->x, B, i0, i1);
 	if (i0 == 0 && i1 == H)
 		S->tanh(h, B * H);
 	else
 		for (int b = 0; b < B; b++)
 			S->tanh(h + (size_t)b * H + i0, i1 - i0);
+}
+
+/* The recurrence of a whole window split by sequences instead (the
+ * "chain"): part i runs rows [b0, b1) of the batch through every step,
+ * forward (h, as step_part) or back (dh0 carried, as rnn_backward's loop),
+ * with no meeting of the threads between steps, where the split by units
+ * meets them at every step (a few microseconds each, against 1.5 for the
+ * whole step at H=100 B=32). Parts begin at multiples of RNN_CHAIN_ALIGN
+ * rows, a multiple of every version's SIMD_MR_SPLIT, so the last row of a
+ * part gets gemm's split one-row tile exactly when it is the last row of
+ * the batch and gets it unsplit: every row's sums are formed in the order
+ * of the unsplit product, the same bytes for any thread count and either
+ * split. Chosen when the step's matrix fits a core's L2 cache
+ * (CHAIN_MAX_BYTES), since each part reads all of it every step; larger
+ * ones split better by units, each thread reading its share. */
+enum { CHAIN_MAX_BYTES = 1 << 19 };
+
+int rnn_chain_parts(int T, int B, size_t w)
+{
+	if (B < 2 * RNN_CHAIN_ALIGN || w * sizeof(real) > CHAIN_MAX_BYTES)
+		return 1;
+	return rnn_nparts((double)T * B * (double)w, (size_t)B / RNN_CHAIN_ALIGN);
+}
+
+struct chain_job {
+	const struct rnn_simd *S;
+	const struct rnn_params *P;
+	int T, B, parts;
+	/* forward */
+	const real *whhT, *wxT, *h0;	/* (H,H), (V,H) or NULL, (B,H) */
+	const int32_t *x;	/* (T,B) */
+	real *hs;		/* (T,B,H) out */
+	/* back */
+	const real *hsr;	/* (T,B,H) */
+	real *dH;		/* (T,B,H): dh in, dhraw out */
+	real *dh0;		/* (B,H): the carry, zero in */
+};
+
+static void chain_fwd_part(void *arg, int part)
+{
+	const struct chain_job *j = arg;
+	const struct rnn_params *P = j->P;
+	const int H = P->H, B = j->B;
+	const size_t b0 = rnn_part_start((size_t)B, j->parts, part, RNN_CHAIN_ALIGN);
+	const size_t b1 = rnn_part_start((size_t)B, j->parts, part + 1, RNN_CHAIN_ALIGN);
+	const int nb = (int)(b1 - b0);
+	for (int t = 0; t < j->T; t++) {
+		const real *hprev = (t ? j->hs + (size_t)(t - 1) * B * H : j->h0) + b0 * H;
+		real *h = j->hs + ((size_t)t * B + b0) * H;
+		const int32_t *x = j->x + (size_t)t * B + b0;
+		j->S->gemm(h, H, hprev, H, 1, j->whhT, H, P->bh, nb, H, H);
+		add_inputs(j->S, P, j->wxT, h, x, nb, 0, H);
+		j->S->tanh(h, nb * H);
+	}
+}
+
+static void chain_bwd_part(void *arg, int part)
+{
+	const struct chain_job *j = arg;
+	const int H = j->P->H, B = j->B;
+	const size_t b0 = rnn_part_start((size_t)B, j->parts, part, RNN_CHAIN_ALIGN);
+	const size_t b1 = rnn_part_start((size_t)B, j->parts, part + 1, RNN_CHAIN_ALIGN);
+	const int nb = (int)(b1 - b0);
+	real *dh0 = j->dh0 + b0 * H;
+	for (int t = j->T - 1; t >= 0; t--) {
+		size_t at = ((size_t)t * B + b0) * H;
+		j->S->tanh_back(j->dH + at, dh0, j->hsr + at, nb * H);
+		j->S->gemm(dh0, H, j->dH + at, H, 1, j->P->Whh, H, NULL, nb, H, H);
+	}
 }
 
 /* Rows [n0, n1) of the N rows of ps (N,V): logits in, softmax out, and
@@ -471,20 +577,30 @@ double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 	/* Transposed weights turn h Whh^T and h Why^T into products whose
 	 * inner loop runs along a row; the copies cost O(H (H+V)) per window
 	 * against O(N H (H+V)) for the products. */
-	real *whhT = emalloc(((size_t)H * H + (size_t)H * V) * sizeof(real));
+	real *whhT = emalloc(((size_t)H * H + 2 * (size_t)H * V) * sizeof(real));
 	real *whyT = whhT + (size_t)H * H;	/* (H,V) */
+	real *wxT = wx_transposed(V, N) ? whyT + (size_t)H * V : NULL;	/* (V,H) */
 	double *term = emalloc(N * sizeof(double));
 	S->transpose(whyT, P->Why, V, H);
 	if (B > 1)	/* one sequence is as fast with dot products */
 		S->transpose(whhT, P->Whh, H, H);
+	if (wxT)
+		S->transpose(wxT, P->Wxh, H, V);
 
-	struct step_job st = { S, P, whhT, h0, hs, x, B, 1 };
-	st.parts = rnn_nparts((double)B * H * H, (size_t)H / PART_ALIGN);
-	for (int t = 0; t < T; t++) {
-		st.hprev = t ? hs + (size_t)(t - 1) * B * H : h0;
-		st.h = hs + (size_t)t * B * H;
-		st.x = x + (size_t)t * B;
-		pool_run(st.parts, step_part, &st);
+	struct chain_job ch = { .S = S, .P = P, .T = T, .B = B, .whhT = whhT, .wxT = wxT,
+				.h0 = h0, .x = x, .hs = hs,
+				.parts = rnn_chain_parts(T, B, (size_t)H * H) };
+	if (ch.parts > 1) {
+		pool_run(ch.parts, chain_fwd_part, &ch);
+	} else {
+		struct step_job st = { S, P, whhT, wxT, h0, hs, x, B, 1 };
+		st.parts = rnn_nparts((double)B * H * H, (size_t)H / PART_ALIGN);
+		for (int t = 0; t < T; t++) {
+			st.hprev = t ? hs + (size_t)(t - 1) * B * H : h0;
+			st.h = hs + (size_t)t * B * H;
+			st.x = x + (size_t)t * B;
+			pool_run(st.parts, step_part, &st);
+		}
 	}
 	/* Logits of all N rows at once, then each row's softmax in place. */
 	rnn_pgemm(S, ps, V, hs, H, 1, whyT, V, P->by, (int)N, V, H);
@@ -518,10 +634,16 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 
 	/* Back through time: dh0 carries dh[t] into step t-1. */
 	memset(dh0, 0, BH * sizeof(real));
-	for (int t = T - 1; t >= 0; t--) {
-		real *d = dH + (size_t)t * BH;	/* (B,H) */
-		S->tanh_back(d, dh0, hs + (size_t)t * BH, (int)BH);
-		rnn_pgemm(S, dh0, H, d, H, 1, P->Whh, H, NULL, B, H, H);
+	struct chain_job ch = { .S = S, .P = P, .T = T, .B = B, .hsr = hs, .dH = dH,
+				.dh0 = dh0, .parts = rnn_chain_parts(T, B, (size_t)H * H) };
+	if (ch.parts > 1) {
+		pool_run(ch.parts, chain_bwd_part, &ch);
+	} else {
+		for (int t = T - 1; t >= 0; t--) {
+			real *d = dH + (size_t)t * BH;	/* (B,H) */
+			S->tanh_back(d, dh0, hs + (size_t)t * BH, (int)BH);
+			rnn_pgemm(S, dh0, H, d, H, 1, P->Whh, H, NULL, B, H, H);
+		}
 	}
 
 	/* dWhh (H,H) = dHraw^T (H,N) Hprev (N,H). */
@@ -529,14 +651,23 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 	memcpy(hprev + BH, hs, (N - B) * H * sizeof(real));
 	rnn_pgemm(S, G->Whh, H, dH, 1, H, hprev, H, NULL, H, H, (int)N);
 	S->colsum(G->bh, dH, N, H);
-	/* dWxh[:, x] += dhraw, into the columns in place. */
-	memset(G->Wxh, 0, (size_t)H * V * sizeof(real));
+	/* dWxh[:, x] += dhraw, in rows of a transposed copy (the rows of dH
+	 * become its hprev's place, now used) or into the columns in place:
+	 * each element's sum in the order of n either way. */
+	real *wT = wx_transposed(V, N) ? hprev : NULL, *acc = wT ? wT : G->Wxh;
+	memset(acc, 0, (size_t)H * V * sizeof(real));
 	for (size_t n = 0; n < N; n++) {
-		real *col = G->Wxh + x[n];
 		const real *d = dH + n * H;
+		if (wT) {
+			S->add(wT + (size_t)x[n] * H, d, H);
+			continue;
+		}
+		real *col = G->Wxh + x[n];
 		for (int i = 0; i < H; i++)
 			col[(size_t)i * V] += d[i];
 	}
+	if (wT)
+		S->transpose(G->Wxh, wT, V, H);
 }
 
 void rnn_clip(struct rnn_params *G, real c)
@@ -591,7 +722,7 @@ void rnn_step(const struct rnn_params *P, real *h, int x, real *logits)
 	real stack[STACK_H];
 	real *hn = H <= STACK_H ? stack : emalloc((size_t)H * sizeof(real));
 	const int32_t xb = x;
-	struct step_job st = { S, P, NULL, h, hn, &xb, 1, 1 };
+	struct step_job st = { S, P, NULL, NULL, h, hn, &xb, 1, 1 };
 	st.parts = rnn_nparts((double)H * H, (size_t)H / PART_ALIGN);
 	pool_run(st.parts, step_part, &st);
 	memcpy(h, hn, (size_t)H * sizeof(real));

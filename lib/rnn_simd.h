@@ -82,6 +82,12 @@ const struct rnn_simd *rnn_simd_use(void);
 enum { RNN_PART_ALIGN = 16 };
 int rnn_nparts(double work, size_t units);
 size_t rnn_part_start(size_t N, int n, int i, size_t align);
+/* The recurrence of a window split by sequences (rnn.c, "chain"): how
+ * many parts for T steps of B rows whose product reads a matrix of w
+ * reals each step, 1 where the split by units is better; parts begin at
+ * multiples of RNN_CHAIN_ALIGN rows. */
+enum { RNN_CHAIN_ALIGN = 8 };
+int rnn_chain_parts(int T, int B, size_t w);
 /* S->gemm, its columns split over the threads when large enough. */
 void rnn_pgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, size_t ars,
 	       size_t acs, const real *b, size_t ldb, const real *bias, int M, int N, int K);

@@ -191,6 +191,54 @@ static void test_window(int V, int H, int T, int B)
 	free(mem), free(memr), free(pr), free(h), free(logits), free(p);
 }
 
+/* rnn_forward's and rnn_backward's outputs, for comparing thread counts. */
+struct rout {
+	real *hs, *ps, *loss, *ga, *dh0;
+};
+
+/* One window of the vanilla RNN at V, H, T, B on 1, 2 and 16 threads: the
+ * same bytes. B of 16 or more splits the recurrence by sequences (the
+ * chain), B = 8k+1 ends a part on the batch's one-row tile, V above or
+ * below T*B reads the inputs in place or transposed, and the window's
+ * products split by rows or by columns. */
+static void test_rnn_threads(int V, int H, int T, int B)
+{
+	static const int nt[3] = { 1, 2, 16 };
+	const size_t N = (size_t)T * B, np = rnn_nparams(V, H), BH = (size_t)B * H;
+	struct rnn_params P, G;
+	real *pa = alloc_params(&P, V, H);
+	fill(pa, np, 1 / sqrt((double)H));
+	int32_t *x = emalloc(N * sizeof *x), *y = emalloc(N * sizeof *y);
+	for (size_t n = 0; n < N; n++)
+		x[n] = irand(0, V - 1), y[n] = irand(0, V - 1);
+	real *h0 = emalloc(BH * sizeof(real));
+	fill(h0, BH, 0.5);
+	void *scratch = emalloc(rnn_scratch_bytes(V, H, T, B));
+	struct rout o[3];
+	for (int k = 0; k < 3; k++) {
+		o[k] = (struct rout){ emalloc(N * H * sizeof(real)), emalloc(N * V * sizeof(real)),
+				      emalloc((size_t)B * sizeof(real)), alloc_params(&G, V, H),
+				      emalloc(BH * sizeof(real)) };
+		rnn_set_threads(nt[k]);
+		rnn_forward(&P, T, B, x, y, h0, o[k].hs, o[k].ps, o[k].loss);
+		rnn_backward(&G, o[k].dh0, &P, T, B, x, y, h0, o[k].hs, o[k].ps, scratch);
+	}
+	rnn_set_threads(0);
+	for (int k = 1; k < 3; k++)
+		if (memcmp(o[k].hs, o[0].hs, N * H * sizeof(real)) ||
+		    memcmp(o[k].ps, o[0].ps, N * V * sizeof(real)) ||
+		    memcmp(o[k].loss, o[0].loss, (size_t)B * sizeof(real)) ||
+		    memcmp(o[k].ga, o[0].ga, np * sizeof(real)) ||
+		    memcmp(o[k].dh0, o[0].dh0, BH * sizeof(real))) {
+			fprintf(stderr, "kernels: %s: rnn at V=%d H=%d T=%d B=%d: not the same "
+				"bytes for 1 and %d threads\n", rnn_isa(), V, H, T, B, nt[k]);
+			exit(1);
+		}
+	for (int k = 0; k < 3; k++)
+		free(o[k].hs), free(o[k].ps), free(o[k].loss), free(o[k].ga), free(o[k].dh0);
+	free(pa), free(x), free(y), free(h0), free(scratch);
+}
+
 /* Temperature: softmax(l/t) against libm, and the returned ln normaliser. */
 static void test_softmax(int V, double temp)
 {
@@ -704,6 +752,8 @@ static void test_net_all(void)
 			for (int drop = 0; drop < sz[i].drops; drop++)
 				test_net(cell, sz[i].L, sz[i].V, sz[i].H, sz[i].T, sz[i].B, drop, 0);
 		test_net(cell, 2, 65, big, 22, 24, 2, 1);
+		test_net(cell, 1, 40, big + 1, 9, 25, 1, 1);	/* 8k+1 rows: B's one-row tile */
+		test_net(cell, 1, 40, big + 1, 9, 18, 0, 1);	/* a part of 10 rows */
 	}
 	printf("net kernels %s: rnn lstm gru, L 1 to 3, with and without dropout: largest "
 	       "difference from the reference %.3g (%s)\n", rnn_isa(), worst, worst_what);
@@ -770,6 +820,12 @@ static void test_all(void)
 		test_softmax(V, 0.3 + 2 * rng_uniform(&rng));
 	printf("kernels %s: largest difference from the reference %.3g (%s)\n",
 	       rnn_isa(), worst, worst_what);
+	test_rnn_threads(65, 100, 25, 32);
+	test_rnn_threads(40, 64, 12, 17);
+	test_rnn_threads(40, 64, 12, 18);
+	test_rnn_threads(400, 64, 10, 33);
+	test_rnn_threads(30, 300, 4, 41);
+	printf("rnn threads %s: 1, 2 and 16 threads give the same bytes\n", rnn_isa());
 	test_functions();
 	test_tanh_range();
 	test_softmax_range();
