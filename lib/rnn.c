@@ -610,6 +610,28 @@ double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 	return total;
 }
 
+/* dWxh (H,V): column x[n] the sum of the rows n of dH (N,H) that have it,
+ * in the order of n, as add_inputs reads them: through wT (V,H), Wxh
+ * transposed, when given (a row each, contiguous), else into the columns
+ * in place. */
+static void input_grads(const struct rnn_simd *S, real *dWxh, real *wT, const real *dH,
+			const int32_t *x, size_t N, int V, int H)
+{
+	memset(wT ? wT : dWxh, 0, (size_t)H * V * sizeof(real));
+	for (size_t n = 0; n < N; n++) {
+		const real *d = dH + n * H;
+		if (wT) {
+			S->add(wT + (size_t)x[n] * H, d, H);
+			continue;
+		}
+		real *col = dWxh + x[n];
+		for (int i = 0; i < H; i++)
+			col[(size_t)i * V] += d[i];
+	}
+	if (wT)
+		S->transpose(dWxh, wT, V, H);
+}
+
 void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 		  int T, int B, const int32_t *x, const int32_t *y, const real *h0,
 		  const real *hs, const real *ps, void *scratch)
@@ -651,23 +673,8 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 	memcpy(hprev + BH, hs, (N - B) * H * sizeof(real));
 	rnn_pgemm(S, G->Whh, H, dH, 1, H, hprev, H, NULL, H, H, (int)N);
 	S->colsum(G->bh, dH, N, H);
-	/* dWxh[:, x] += dhraw, in rows of a transposed copy (the rows of dH
-	 * become its hprev's place, now used) or into the columns in place:
-	 * each element's sum in the order of n either way. */
-	real *wT = wx_transposed(V, N) ? hprev : NULL, *acc = wT ? wT : G->Wxh;
-	memset(acc, 0, (size_t)H * V * sizeof(real));
-	for (size_t n = 0; n < N; n++) {
-		const real *d = dH + n * H;
-		if (wT) {
-			S->add(wT + (size_t)x[n] * H, d, H);
-			continue;
-		}
-		real *col = G->Wxh + x[n];
-		for (int i = 0; i < H; i++)
-			col[(size_t)i * V] += d[i];
-	}
-	if (wT)
-		S->transpose(G->Wxh, wT, V, H);
+	/* hprev, used, has room for Wxh transposed: V <= N when it is made. */
+	input_grads(S, G->Wxh, wx_transposed(V, N) ? hprev : NULL, dH, x, N, V, H);
 }
 
 void rnn_clip(struct rnn_params *G, real c)
