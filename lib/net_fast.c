@@ -220,60 +220,62 @@ static void kgemm(const struct rnn_simd *S, real *c, real *t, size_t ldc, const 
 
 /* ---- forward ---- */
 
-/* One step of a layer for B sequences, its H units split into parts:
- * ah (B,GH) = hp (B,H) Wh^T, then the cell on ax (B rows of stride ldx:
- * Wx x + b in, gates out), hp, cp, into c, h (B,H). */
+/* The steps of a layer over a window, on the window's arrays: h0, c0
+ * (B,H) the carries in; ax (T*B rows of stride ldx: Wx x + b in, gates
+ * out); hs, cs (T*B,H) out (cs lstm's, else NULL); ah, ah2 (B,GH) one
+ * step's h' Wh^T and kgemm's partial sums of it. Split over threads by
+ * units at each step (t the step in hand) or by rows for the whole window
+ * (rnn.c, "chain"). */
 struct fstep {
 	const struct rnn_simd *S;
 	const real *whT;	/* (H,GH) */
 	real *ah, *ah2, *ax;
 	size_t ldx;
-	const real *hp, *cp;
-	real *c, *h;
-	int cell, B, H, G, T, parts;
+	const real *h0, *c0;
+	real *cs, *hs;
+	int cell, B, H, G, T, t, parts;
 };
 
-static void fstep_part(void *arg, int part)
+/* Step t for rows [b0, b1) and units [k0, k1): ah = h' Wh^T, then the
+ * cell. Each element's sums are formed alike for any rows and units, so
+ * either split gives the same bytes. */
+static void fstep_block(const struct fstep *j, size_t t, size_t b0, size_t b1, size_t k0,
+			size_t k1)
 {
-	const struct fstep *j = arg;
-	const size_t H = (size_t)j->H, GH = (size_t)j->G * H;
-	const size_t k0 = rnn_part_start(H, j->parts, part, RNN_PART_ALIGN);
-	const size_t k1 = rnn_part_start(H, j->parts, part + 1, RNN_PART_ALIGN);
+	const size_t H = (size_t)j->H, GH = (size_t)j->G * H, BH = (size_t)j->B * H;
+	const real *hp = (t ? j->hs + (t - 1) * BH : j->h0) + b0 * H;
+	const real *cp = j->cs ? (t ? j->cs + (t - 1) * BH : j->c0) + b0 * H : NULL;
+	real *ah = j->ah + b0 * GH, *ax = j->ax + (t * j->B + b0) * j->ldx;
+	real *h = j->hs + t * BH + b0 * H, *c = j->cs ? j->cs + t * BH + b0 * H : NULL;
 	for (size_t g = 0; g < (size_t)j->G; g++)
-		kgemm(j->S, j->ah + g * H + k0, j->ah2 + g * H + k0, GH, j->hp, H,
-		      j->whT + g * H + k0, GH, j->B, (int)(k1 - k0), (int)H);
-	for (size_t b = 0; b < (size_t)j->B; b++) {
+		kgemm(j->S, ah + g * H + k0, j->ah2 + b0 * GH + g * H + k0, GH, hp, H,
+		      j->whT + g * H + k0, GH, (int)(b1 - b0), (int)(k1 - k0), (int)H);
+	for (size_t b = 0; b < b1 - b0; b++) {
 		size_t o = b * H + k0;
-		j->S->cell_fwd[j->cell](j->ax + b * j->ldx + k0, j->ah + b * GH + k0, H,
-					j->hp + o, j->cp ? j->cp + o : NULL,
-					j->c ? j->c + o : NULL, j->h + o, (int)(k1 - k0));
+		j->S->cell_fwd[j->cell](ax + b * j->ldx + k0, ah + b * GH + k0, H, hp + o,
+					cp ? cp + o : NULL, c ? c + o : NULL, h + o,
+					(int)(k1 - k0));
 	}
 }
 
-/* The same steps with the batch split instead (rnn.c, "chain"): part i
- * runs rows [b0, b1) through every step of the window, one product of
- * all GH columns a step, with no meeting of the threads between steps.
- * Each row's sums are formed as in the split by units, so the bytes are
- * the same. */
+/* Step j->t, the units split into parts. */
+static void fstep_part(void *arg, int part)
+{
+	const struct fstep *j = arg;
+	const size_t H = (size_t)j->H;
+	const size_t k0 = rnn_part_start(H, j->parts, part, RNN_PART_ALIGN);
+	const size_t k1 = rnn_part_start(H, j->parts, part + 1, RNN_PART_ALIGN);
+	fstep_block(j, (size_t)j->t, 0, (size_t)j->B, k0, k1);
+}
+
+/* Every step, the rows split into parts. */
 static void fchain_part(void *arg, int part)
 {
 	const struct fstep *j = arg;
-	const size_t H = (size_t)j->H, GH = (size_t)j->G * H, BH = (size_t)j->B * H;
 	const size_t b0 = rnn_part_start((size_t)j->B, j->parts, part, RNN_CHAIN_ALIGN);
 	const size_t b1 = rnn_part_start((size_t)j->B, j->parts, part + 1, RNN_CHAIN_ALIGN);
-	for (size_t t = 0; t < (size_t)j->T; t++) {
-		const real *hp = (t ? j->h + (t - 1) * BH : j->hp) + b0 * H;
-		const real *cp = j->c ? (t ? j->c + (t - 1) * BH : j->cp) + b0 * H : NULL;
-		real *ah = j->ah + b0 * GH, *ax = j->ax + (t * j->B + b0) * j->ldx;
-		kgemm(j->S, ah, j->ah2 + b0 * GH, GH, hp, H, j->whT, GH, (int)(b1 - b0), (int)GH,
-		      (int)H);
-		for (size_t b = 0; b < b1 - b0; b++) {
-			size_t o = (t * j->B + b0 + b) * H;
-			j->S->cell_fwd[j->cell](ax + b * j->ldx, ah + b * GH, H, hp + b * H,
-						cp ? cp + b * H : NULL, j->c ? j->c + o : NULL,
-						j->h + o, (int)H);
-		}
-	}
+	for (size_t t = 0; t < (size_t)j->T; t++)
+		fstep_block(j, t, b0, b1, 0, (size_t)j->H);
 }
 
 /* Layer l over the window: hs[l] (and cs[l], gs[l]) of A from the layer
@@ -283,7 +285,7 @@ static void layer_fwd(const struct rnn_simd *S, const struct net *P, int l, int 
 		      const struct net_acts *A, const struct fsc *s)
 {
 	const struct net_layer *ly = &P->l[l];
-	const size_t H = (size_t)ly->H, I = (size_t)ly->I, BH = (size_t)B * H;
+	const size_t H = (size_t)ly->H, I = (size_t)ly->I;
 	const size_t G = (size_t)net_gates(P->cell), n = (size_t)T * B;
 	const int lstm = P->cell == NET_LSTM;
 	real *ax = P->cell == NET_RNN ? A->hs[l] : A->gs[l], *wxT = s->wT, *whT = s->wT + I * G * H;
@@ -298,25 +300,16 @@ static void layer_fwd(const struct rnn_simd *S, const struct net *P, int l, int 
 		bgemm(S, ax, ldx, in, I, 1, wxT, G * H, ly->b, s->tmp, n, G * H, I);
 	}
 	S->transpose(whT, ly->Wh, (int)(G * H), (int)H);
-	struct fstep j = { S, whT, s->ah, s->ah2, NULL, ldx, NULL, NULL, NULL, NULL,
-			   P->cell, B, (int)H, (int)G, T, 1 };
+	struct fstep j = { S, whT, s->ah, s->ah2, ax, ldx, h0, c0, lstm ? A->cs[l] : NULL,
+			   A->hs[l], P->cell, B, (int)H, (int)G, T, 0, 1 };
 	j.parts = rnn_chain_parts(T, B, G * H * H);
-	if (j.parts > 1) {	/* the window's states and the carries in place */
-		j.ax = ax, j.hp = h0, j.h = A->hs[l], j.cp = c0, j.c = lstm ? A->cs[l] : NULL;
+	if (j.parts > 1) {
 		pool_run(j.parts, fchain_part, &j);
 		return;
 	}
-	j.parts = rnn_nparts((double)BH * G * H, H / RNN_PART_ALIGN);
-	for (size_t t = 0; t < (size_t)T; t++) {
-		j.ax = ax + t * B * ldx;
-		j.hp = t ? A->hs[l] + (t - 1) * BH : h0;
-		j.h = A->hs[l] + t * BH;
-		if (lstm) {
-			j.cp = t ? A->cs[l] + (t - 1) * BH : c0;
-			j.c = A->cs[l] + t * BH;
-		}
+	j.parts = rnn_nparts((double)B * H * G * H, H / RNN_PART_ALIGN);
+	for (j.t = 0; j.t < T; j.t++)
 		pool_run(j.parts, fstep_part, &j);
-	}
 }
 
 double net_forward(const struct net *P, int T, int B, const int32_t *x, const int32_t *y,
@@ -378,82 +371,90 @@ size_t net_bwd_scratch_bytes(const struct net *P, int T, int B)
 	return c.off;
 }
 
-/* One step back through a layer for B sequences, its H units split into
- * parts: first (bcell_part) the cell's gradients, dax and dah (B,GH) from
- * dh (B,H) and dc; then (bprop_part) r (B,H) = dah Wh, into dst (B,H): the
- * gradient of h', added to dH's rows of the step before (add) or set (dh0),
- * plus gru's direct part left in dh. */
+/* The steps back through a layer over a window, on the window's arrays:
+ * dH (T*B,H) the gradient of the layer's states in; dax, dah (T*B,GH) the
+ * gradients of Wx x + b and (gru) of Wh h' out (dah is dax for rnn and
+ * lstm); gs, hs, cs (and h0, c0) as the forward pass made them; dc (B,H)
+ * the cell state's gradient carried back, zero in; r, r2 (B,H) one step's
+ * dh' and kgemm's partial sums of it; dh0 (B,H) out. Split over threads by
+ * units at each step (t the step in hand, each step in two jobs, since the
+ * product needs every unit's gates) or by rows for the whole window. */
 struct bstep {
 	const struct rnn_simd *S;
 	const real *Wh;	/* (GH,H) */
-	real *dax, *dah, *dh, *dc, *r, *r2, *dst;
-	const real *g, *h, *hp, *cp, *c;
-	int add, cell, B, H, G, T, parts;
+	real *dax, *dah, *dH, *dc, *r, *r2, *dh0;
+	const real *gs, *hs, *h0, *c0, *cs;
+	int cell, B, H, G, T, t, parts;
 };
 
+/* Step t, rows [b0, b1), units [k0, k1): the cell's gradients dax and dah
+ * from dH's rows of step t and dc. */
+static void bcell_block(const struct bstep *j, size_t t, size_t b0, size_t b1, size_t k0,
+			size_t k1)
+{
+	const size_t H = (size_t)j->H, GH = (size_t)j->G * H, BH = (size_t)j->B * H;
+	for (size_t b = b0; b < b1; b++) {
+		size_t o = t * BH + b * H + k0, g = (t * j->B + b) * GH + k0;
+		const real *hp = t ? j->hs + o - BH : j->h0 + b * H + k0;
+		const real *cp = j->cs ? (t ? j->cs + o - BH : j->c0 + b * H + k0) : NULL;
+		const real *gs = j->gs ? j->gs + (t * BH + b * H) * 4 + k0 : NULL;
+		j->S->cell_back[j->cell](j->dax + g, j->dah + g, H, j->dH + o, j->dc + b * H + k0,
+					 gs, j->hs + o, hp, cp, j->cs ? j->cs + o : NULL,
+					 (int)(k1 - k0));
+	}
+}
+
+/* Step t, rows [b0, b1), units [k0, k1): r = dah Wh, the gradient of h',
+ * added to dH's rows of step t-1 (or set into dh0), plus gru's direct part
+ * left in dH. */
+static void bprop_block(const struct bstep *j, size_t t, size_t b0, size_t b1, size_t k0,
+			size_t k1)
+{
+	const size_t H = (size_t)j->H, GH = (size_t)j->G * H, BH = (size_t)j->B * H;
+	const int m = (int)(k1 - k0);
+	kgemm(j->S, j->r + b0 * H + k0, j->r2 + b0 * H + k0, H, j->dah + (t * j->B + b0) * GH,
+	      GH, j->Wh + k0, H, (int)(b1 - b0), m, (int)GH);
+	real *dst = t ? j->dH + (t - 1) * BH : j->dh0;
+	for (size_t b = b0; b < b1; b++) {
+		size_t o = b * H + k0;
+		if (t)
+			j->S->add(dst + o, j->r + o, m);
+		else
+			memcpy(dst + o, j->r + o, (size_t)m * sizeof(real));
+		if (j->cell == NET_GRU)
+			j->S->add(dst + o, j->dH + t * BH + o, m);
+	}
+}
+
+/* Step j->t, the units split into parts: first every unit's gates... */
 static void bcell_part(void *arg, int part)
 {
 	const struct bstep *j = arg;
-	const size_t H = (size_t)j->H, GH = (size_t)j->G * H;
+	const size_t H = (size_t)j->H;
 	const size_t k0 = rnn_part_start(H, j->parts, part, RNN_PART_ALIGN);
 	const size_t k1 = rnn_part_start(H, j->parts, part + 1, RNN_PART_ALIGN);
-	for (size_t b = 0; b < (size_t)j->B; b++) {
-		size_t o = b * H + k0;
-		j->S->cell_back[j->cell](j->dax + b * GH + k0, j->dah + b * GH + k0, H, j->dh + o,
-					 j->dc + o, j->g ? j->g + b * 4 * H + k0 : NULL,
-					 j->h + o, j->hp + o, j->cp ? j->cp + o : NULL,
-					 j->c ? j->c + o : NULL, (int)(k1 - k0));
-	}
+	bcell_block(j, (size_t)j->t, 0, (size_t)j->B, k0, k1);
 }
 
+/* ...then the product. */
 static void bprop_part(void *arg, int part)
 {
 	const struct bstep *j = arg;
-	const size_t H = (size_t)j->H, GH = (size_t)j->G * H;
+	const size_t H = (size_t)j->H;
 	const size_t k0 = rnn_part_start(H, j->parts, part, RNN_PART_ALIGN);
 	const size_t k1 = rnn_part_start(H, j->parts, part + 1, RNN_PART_ALIGN);
-	const int m = (int)(k1 - k0);
-	kgemm(j->S, j->r + k0, j->r2 + k0, H, j->dah, GH, j->Wh + k0, H, j->B, m, (int)GH);
-	for (size_t b = 0; b < (size_t)j->B; b++) {
-		size_t o = b * H + k0;
-		if (j->add)
-			j->S->add(j->dst + o, j->r + o, m);
-		else
-			memcpy(j->dst + o, j->r + o, (size_t)m * sizeof(real));
-		if (j->cell == NET_GRU)
-			j->S->add(j->dst + o, j->dh + o, m);
-	}
+	bprop_block(j, (size_t)j->t, 0, (size_t)j->B, k0, k1);
 }
 
-/* The same steps with the batch split instead (fchain_part): rows [b0,
- * b1) back through every step, the bases of the window's arrays in j
- * (dax, dah, dh: s's; g, h, c: A's; hp, cp: h0, c0; dst: dh0). */
+/* Every step back, the rows split into parts. */
 static void bchain_part(void *arg, int part)
 {
 	const struct bstep *j = arg;
-	const size_t H = (size_t)j->H, GH = (size_t)j->G * H, B = (size_t)j->B;
-	const size_t b0 = rnn_part_start(B, j->parts, part, RNN_CHAIN_ALIGN);
-	const size_t b1 = rnn_part_start(B, j->parts, part + 1, RNN_CHAIN_ALIGN);
+	const size_t b0 = rnn_part_start((size_t)j->B, j->parts, part, RNN_CHAIN_ALIGN);
+	const size_t b1 = rnn_part_start((size_t)j->B, j->parts, part + 1, RNN_CHAIN_ALIGN);
 	for (size_t t = (size_t)j->T; t-- > 0;) {
-		for (size_t b = b0; b < b1; b++) {
-			size_t o = (t * B + b) * H, op = o - B * H;
-			j->S->cell_back[j->cell](j->dax + (t * B + b) * GH, j->dah + (t * B + b) * GH,
-						 H, j->dh + o, j->dc + b * H,
-						 j->g ? j->g + o * 4 : NULL, j->h + o,
-						 t ? j->h + op : j->hp + b * H,
-						 j->c ? (t ? j->c + op : j->cp + b * H) : NULL,
-						 j->c ? j->c + o : NULL, (int)H);
-		}
-		real *r = j->r + b0 * H, *dst = t ? j->dh + ((t - 1) * B + b0) * H : j->dst + b0 * H;
-		kgemm(j->S, r, j->r2 + b0 * H, H, j->dah + (t * B + b0) * GH, GH, j->Wh, H,
-		      (int)(b1 - b0), (int)H, (int)GH);
-		size_t m = (b1 - b0) * H;
-		if (t)
-			j->S->add(dst, r, (int)m);
-		else
-			memcpy(dst, r, m * sizeof(real));
-		if (j->cell == NET_GRU)
-			j->S->add(dst, j->dh + (t * B + b0) * H, (int)m);
+		bcell_block(j, t, b0, b1, 0, (size_t)j->H);
+		bprop_block(j, t, b0, b1, 0, (size_t)j->H);
 	}
 }
 
@@ -467,29 +468,16 @@ static void layer_steps_back(const struct rnn_simd *S, const struct net *P, int 
 	const struct net_layer *ly = &P->l[l];
 	const size_t H = (size_t)ly->H, BH = (size_t)B * H, G = (size_t)net_gates(P->cell);
 	const int lstm = P->cell == NET_LSTM;
-	struct bstep j = { S, ly->Wh, NULL, NULL, NULL, s->dc, s->r, s->r2, NULL, NULL, NULL,
-			   NULL, NULL, NULL, 0, P->cell, B, (int)H, (int)G, T, 1 };
+	struct bstep j = { S, ly->Wh, s->dax, s->dah, s->dH, s->dc, s->r, s->r2, dh0, A->gs[l],
+			   A->hs[l], h0, c0, lstm ? A->cs[l] : NULL, P->cell, B, (int)H, (int)G, T,
+			   0, 1 };
 	memset(s->dc, 0, BH * sizeof(real));
 	j.parts = rnn_chain_parts(T, B, G * H * H);
 	if (j.parts > 1) {
-		j.dax = s->dax, j.dah = s->dah, j.dh = s->dH, j.g = A->gs[l], j.h = A->hs[l];
-		j.hp = h0, j.cp = c0, j.c = lstm ? A->cs[l] : NULL, j.dst = dh0;
 		pool_run(j.parts, bchain_part, &j);
 	} else {
 		j.parts = rnn_nparts((double)BH * G * H, H / RNN_PART_ALIGN);
-		for (size_t t = (size_t)T; t-- > 0;) {
-			j.dax = s->dax + t * BH * G;
-			j.dah = s->dah + t * BH * G;
-			j.dh = s->dH + t * BH;
-			j.g = A->gs[l] ? A->gs[l] + t * BH * 4 : NULL;
-			j.h = A->hs[l] + t * BH;
-			j.hp = t ? A->hs[l] + (t - 1) * BH : h0;
-			if (lstm) {
-				j.cp = t ? A->cs[l] + (t - 1) * BH : c0;
-				j.c = A->cs[l] + t * BH;
-			}
-			j.add = t > 0;
-			j.dst = t ? s->dH + (t - 1) * BH : dh0;
+		for (j.t = T - 1; j.t >= 0; j.t--) {
 			pool_run(j.parts, bcell_part, &j);
 			pool_run(j.parts, bprop_part, &j);
 		}

@@ -751,6 +751,7 @@ static void test_net_all(void)
 		for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++)
 			for (int drop = 0; drop < sz[i].drops; drop++)
 				test_net(cell, sz[i].L, sz[i].V, sz[i].H, sz[i].T, sz[i].B, drop, 0);
+		test_net(cell, 2, 65, big, 5, 6, 2, 1);	/* steps split by units */
 		test_net(cell, 2, 65, big, 22, 24, 2, 1);
 		test_net(cell, 1, 40, big + 1, 9, 25, 1, 1);	/* 8k+1 rows: B's one-row tile */
 		test_net(cell, 1, 40, big + 1, 9, 18, 0, 1);	/* a part of 10 rows */
