@@ -87,16 +87,9 @@ san:
 SANENV = ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
          UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
 
-# The suite on the normal build and on the sanitizer build, side by side
-# (each mostly waits on one process at a time), each suite's output shown
-# whole when it ends; test/bats.sh brings the tools first, once.
 test: all double san
-	sh test/bats.sh --version
-	$(MAKE) -j2 --output-sync=target test-normal test-san
-test-normal:
 	CHARNN_BIN=$(CURDIR)/bin CHARNN_BIN_DOUBLE=$(CURDIR)/build/double/bin \
 		sh test/bats.sh test
-test-san:
 	$(SANENV) CHARNN_BIN=$(CURDIR)/build/san/bin \
 		CHARNN_TESTBIN=$(CURDIR)/build/san/obj/test \
 		CHARNN_BIN_DOUBLE=$(CURDIR)/build/double/bin sh test/bats.sh test
@@ -145,7 +138,7 @@ uninstall:
 clean:
 	rm -rf build $(BINS) runs
 
-.PHONY: quality all double san test test-normal test-san bench train install uninstall clean
+.PHONY: quality all double san test bench train install uninstall clean
 .SECONDARY:
 
 # Test and benchmark programs: test/NAME.c -> $(O)/test/NAME, bench/NAME.c ->
