@@ -422,42 +422,52 @@ static int wx_transposed(int V, size_t n)
 	return (size_t)V <= n;
 }
 
-/* One step of the recurrence for B sequences: h (B,H) = tanh(hprev (B,H)
- * Whh^T + bh + Wxh[:, x[b]]), through whhT (Whh transposed) when B > 1,
- * else dot products along Whh's rows. Parts split the H units. */
+/* One step of the recurrence for rows [b0, b1) of a batch and units
+ * [i0, i1): h (B,H) = tanh(hprev (B,H) Whh^T + bh + Wxh[:, x[b]]), through
+ * whhT (Whh transposed) when given, else (one sequence: as fast that way)
+ * dot products along Whh's rows. Serves both splits: by units (step_part)
+ * and by sequences (chain_fwd_part). */
+static void step_block(const struct rnn_simd *S, const struct rnn_params *P,
+		       const real *whhT, const real *wxT, const real *hprev, real *h,
+		       const int32_t *x, int b0, int b1, int i0, int i1)
+{
+	const int H = P->H, nb = b1 - b0;
+	hprev += (size_t)b0 * H;
+	h += (size_t)b0 * H;
+	if (whhT)
+		S->gemm(h + i0, H, hprev, H, 1, whhT + i0, H, P->bh + i0, nb, i1 - i0, H);
+	else
+		S->matvec(h + i0, P->Whh + (size_t)i0 * H, hprev, P->bh + i0, i1 - i0, H);
+	add_inputs(S, P, wxT, h, x + b0, nb, i0, i1);
+	if (i0 == 0 && i1 == H)
+		S->tanh(h, nb * H);
+	else
+		for (int b = 0; b < nb; b++)
+			S->tanh(h + (size_t)b * H + i0, i1 - i0);
+}
+
+/* A step of all B sequences, parts splitting the H units. */
 struct step_job {
 	const struct rnn_simd *S;
 	const struct rnn_params *P;
-	const real *whhT, *wxT, *hprev;
-	real *h;
-	const int32_t *x;	/* (B) */
+	const real *whhT, *wxT, *hprev;	/* (H,H) or NULL, (V,H) or NULL, (B,H) */
+	real *h;			/* (B,H) out */
+	const int32_t *x;		/* (B) */
 	int B, parts;
 };
 
 static void step_part(void *arg, int part)
 {
 	const struct step_job *j = arg;
-	const struct rnn_simd *S = j->S;
-	const struct rnn_params *P = j->P;
-	const int H = P->H, B = j->B;
+	const int H = j->P->H;
 	const int i0 = (int)rnn_part_start((size_t)H, j->parts, part, PART_ALIGN);
 	const int i1 = (int)rnn_part_start((size_t)H, j->parts, part + 1, PART_ALIGN);
-	real *h = j->h;
-	if (B > 1)
-		S->gemm(h + i0, H, j->hprev, H, 1, j->whhT + i0, H, P->bh + i0, B, i1 - i0, H);
-	else
-		S->matvec(h + i0, P->Whh + (size_t)i0 * H, j->hprev, P->bh + i0, i1 - i0, H);
-	add_inputs(S, P, j->wxT, h, j->x, B, i0, i1);
-	if (i0 == 0 && i1 == H)
-		S->tanh(h, B * H);
-	else
-		for (int b = 0; b < B; b++)
-			S->tanh(h + (size_t)b * H + i0, i1 - i0);
+	step_block(j->S, j->P, j->whhT, j->wxT, j->hprev, j->h, j->x, 0, j->B, i0, i1);
 }
 
 /* The recurrence of a whole window split by sequences instead (the
  * "chain"): part i runs rows [b0, b1) of the batch through every step,
- * forward (h, as step_part) or back (dh0 carried, as rnn_backward's loop),
+ * forward (h, through step_block) or back (dh0 carried, as rnn_backward's loop),
  * with no meeting of the threads between steps, where the split by units
  * meets them at every step (a few microseconds each, against 1.5 for the
  * whole step at H=100 B=32). Parts begin at multiples of RNN_CHAIN_ALIGN
@@ -494,19 +504,12 @@ struct chain_job {
 static void chain_fwd_part(void *arg, int part)
 {
 	const struct chain_job *j = arg;
-	const struct rnn_params *P = j->P;
-	const int H = P->H, B = j->B;
-	const size_t b0 = rnn_part_start((size_t)B, j->parts, part, RNN_CHAIN_ALIGN);
-	const size_t b1 = rnn_part_start((size_t)B, j->parts, part + 1, RNN_CHAIN_ALIGN);
-	const int nb = (int)(b1 - b0);
-	for (int t = 0; t < j->T; t++) {
-		const real *hprev = (t ? j->hs + (size_t)(t - 1) * B * H : j->h0) + b0 * H;
-		real *h = j->hs + ((size_t)t * B + b0) * H;
-		const int32_t *x = j->x + (size_t)t * B + b0;
-		j->S->gemm(h, H, hprev, H, 1, j->whhT, H, P->bh, nb, H, H);
-		add_inputs(j->S, P, j->wxT, h, x, nb, 0, H);
-		j->S->tanh(h, nb * H);
-	}
+	const size_t BH = (size_t)j->B * j->P->H;
+	const int b0 = (int)rnn_part_start((size_t)j->B, j->parts, part, RNN_CHAIN_ALIGN);
+	const int b1 = (int)rnn_part_start((size_t)j->B, j->parts, part + 1, RNN_CHAIN_ALIGN);
+	for (int t = 0; t < j->T; t++)
+		step_block(j->S, j->P, j->whhT, j->wxT, t ? j->hs + (t - 1) * BH : j->h0,
+			   j->hs + t * BH, j->x + (size_t)t * j->B, b0, b1, 0, j->P->H);
 }
 
 static void chain_bwd_part(void *arg, int part)
@@ -577,12 +580,13 @@ double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 	/* Transposed weights turn h Whh^T and h Why^T into products whose
 	 * inner loop runs along a row; the copies cost O(H (H+V)) per window
 	 * against O(N H (H+V)) for the products. */
-	real *whhT = emalloc(((size_t)H * H + 2 * (size_t)H * V) * sizeof(real));
-	real *whyT = whhT + (size_t)H * H;	/* (H,V) */
+	real *wT = emalloc(((size_t)H * H + 2 * (size_t)H * V) * sizeof(real));
+	real *whhT = B > 1 ? wT : NULL;	/* (H,H): one sequence is as fast with dot products */
+	real *whyT = wT + (size_t)H * H;	/* (H,V) */
 	real *wxT = wx_transposed(V, N) ? whyT + (size_t)H * V : NULL;	/* (V,H) */
 	double *term = emalloc(N * sizeof(double));
 	S->transpose(whyT, P->Why, V, H);
-	if (B > 1)	/* one sequence is as fast with dot products */
+	if (whhT)
 		S->transpose(whhT, P->Whh, H, H);
 	if (wxT)
 		S->transpose(wxT, P->Wxh, H, V);
@@ -606,7 +610,7 @@ double rnn_forward(const struct rnn_params *P, int T, int B, const int32_t *x,
 	rnn_pgemm(S, ps, V, hs, H, 1, whyT, V, P->by, (int)N, V, H);
 	double total = rnn_softmax_loss(S, ps, y, term, T, B, V, loss);
 	free(term);
-	free(whhT);
+	free(wT);
 	return total;
 }
 
