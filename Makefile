@@ -145,7 +145,7 @@ clean:
 # $(O)/bench/NAME, linked like the programs.
 TESTPROGS  = $(O)/test/gradcheck $(O)/test/kernels $(O)/test/crc
 BENCHPROGS = $(O)/bench/inproc $(O)/bench/kernels $(O)/bench/crc $(O)/bench/runstat \
-             $(O)/bench/peak $(O)/bench/net
+             $(O)/bench/peak $(O)/bench/net $(O)/bench/hop
 testprogs: $(TESTPROGS)
 benchprogs: $(BENCHPROGS)
 $(O)/test/%: test/%.c $(O)/libcharnn.a
