@@ -636,6 +636,31 @@ static void input_grads(const struct rnn_simd *S, real *dWxh, real *wT, const re
 		S->transpose(dWxh, wT, V, H);
 }
 
+/* dY (N,V) = (ps - onehot(y)) / B, in parts of rows: memory-bound, a pass
+ * over N V reals, as large as the output layer's products are at a large
+ * V. Each element's result is its own. */
+struct dy_job {
+	const struct rnn_simd *S;
+	real *dY;
+	const real *ps;		/* (N,V) */
+	const int32_t *y;	/* (N) */
+	size_t N;
+	int V, parts;
+	real inv;		/* 1/B */
+};
+
+static void dy_part(void *arg, int part)
+{
+	const struct dy_job *j = arg;
+	const size_t n0 = rnn_part_start(j->N, j->parts, part, 1);
+	const size_t n1 = rnn_part_start(j->N, j->parts, part + 1, 1);
+	const size_t V = (size_t)j->V;
+	memcpy(j->dY + n0 * V, j->ps + n0 * V, (n1 - n0) * V * sizeof(real));
+	j->S->scale(j->dY + n0 * V, (n1 - n0) * V, j->inv);
+	for (size_t n = n0; n < n1; n++)
+		j->dY[n * V + (size_t)j->y[n]] -= j->inv;
+}
+
 void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 		  int T, int B, const int32_t *x, const int32_t *y, const real *h0,
 		  const real *hs, const real *ps, void *scratch)
@@ -648,11 +673,9 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 	real *hprev = dH + N * H;	/* (N,H): h[t-1] for every row */
 
 	/* dY = (P - onehot(y)) / B. */
-	const real inv = (real)1 / B;
-	memcpy(dY, ps, N * V * sizeof(real));
-	S->scale(dY, N * V, inv);
-	for (size_t n = 0; n < N; n++)
-		dY[n * V + y[n]] -= inv;
+	struct dy_job dj = { S, dY, ps, y, N, V, 1, (real)1 / B };
+	dj.parts = rnn_nparts(4.0 * (double)N * V, N);
+	pool_run(dj.parts, dy_part, &dj);
 	/* dWhy (V,H) = dY^T (V,N) Hs (N,H); dH (N,H) = dY (N,V) Why (V,H). */
 	rnn_pgemm(S, G->Why, H, dY, 1, V, hs, H, NULL, V, H, (int)N);
 	S->colsum(G->by, dY, N, V);
