@@ -519,11 +519,7 @@ static void output_back(const struct rnn_simd *S, struct net *G, const struct ne
 			const struct bsc *s)
 {
 	const size_t V = (size_t)P->V, H = (size_t)P->l[P->L - 1].H;
-	const real inv = (real)1 / B;
-	memcpy(s->dY, ps, n * V * sizeof(real));
-	S->scale(s->dY, n * V, inv);
-	for (size_t r = 0; r < n; r++)
-		s->dY[r * V + (size_t)y[r]] -= inv;
+	rnn_output_grad(S, s->dY, ps, y, n, (int)V, B);
 	bgemm(S, G->Why, H, s->dY, 1, V, top, H, NULL, s->tmp, V, H, n);
 	S->colsum(G->by, s->dY, n, (int)V);
 	bgemm(S, s->dH, H, s->dY, V, 1, P->Why, H, NULL, s->tmp, n, H, V);

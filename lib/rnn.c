@@ -636,9 +636,9 @@ static void input_grads(const struct rnn_simd *S, real *dWxh, real *wT, const re
 		S->transpose(dWxh, wT, V, H);
 }
 
-/* dY (N,V) = (ps - onehot(y)) / B, in parts of rows: memory-bound, a pass
- * over N V reals, as large as the output layer's products are at a large
- * V. Each element's result is its own. */
+/* dY (N,V) = (ps - onehot(y)) / B in parts of rows: memory-bound, a pass
+ * over N V reals that matters beside the output layer's products at a
+ * large V. Each element's result is its own. */
 struct dy_job {
 	const struct rnn_simd *S;
 	real *dY;
@@ -661,6 +661,14 @@ static void dy_part(void *arg, int part)
 		j->dY[n * V + (size_t)j->y[n]] -= j->inv;
 }
 
+void rnn_output_grad(const struct rnn_simd *S, real *dY, const real *ps, const int32_t *y,
+		     size_t N, int V, int B)
+{
+	struct dy_job j = { S, dY, ps, y, N, V, 1, (real)1 / B };
+	j.parts = rnn_nparts(4.0 * (double)N * V, N);
+	pool_run(j.parts, dy_part, &j);
+}
+
 void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 		  int T, int B, const int32_t *x, const int32_t *y, const real *h0,
 		  const real *hs, const real *ps, void *scratch)
@@ -672,10 +680,7 @@ void rnn_backward(struct rnn_params *G, real *dh0, const struct rnn_params *P,
 	real *dH = dY + N * V;		/* (N,H): from the output, then dhraw */
 	real *hprev = dH + N * H;	/* (N,H): h[t-1] for every row */
 
-	/* dY = (P - onehot(y)) / B. */
-	struct dy_job dj = { S, dY, ps, y, N, V, 1, (real)1 / B };
-	dj.parts = rnn_nparts(4.0 * (double)N * V, N);
-	pool_run(dj.parts, dy_part, &dj);
+	rnn_output_grad(S, dY, ps, y, N, V, B);
 	/* dWhy (V,H) = dY^T (V,N) Hs (N,H); dH (N,H) = dY (N,V) Why (V,H). */
 	rnn_pgemm(S, G->Why, H, dY, 1, V, hs, H, NULL, V, H, (int)N);
 	S->colsum(G->by, dY, N, V);

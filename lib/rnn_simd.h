@@ -95,5 +95,9 @@ void rnn_pgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, siz
  * -ln p[y]; term (T*B) scratch. Returns (1/B) sum_b loss[b]. */
 double rnn_softmax_loss(const struct rnn_simd *S, real *ps, const int32_t *y, double *term,
 			int T, int B, int V, real *loss);
+/* dY (N,V) = (ps - onehot(y)) / B, the gradient of the loss at the
+ * logits, rows split over the threads. */
+void rnn_output_grad(const struct rnn_simd *S, real *dY, const real *ps, const int32_t *y,
+		     size_t N, int V, int B);
 
 #endif
