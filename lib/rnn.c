@@ -467,17 +467,17 @@ static void step_part(void *arg, int part)
 
 /* The recurrence of a whole window split by sequences instead (the
  * "chain"): part i runs rows [b0, b1) of the batch through every step,
- * forward (h, through step_block) or back (dh0 carried, as rnn_backward's loop),
- * with no meeting of the threads between steps, where the split by units
- * meets them at every step (a few microseconds each, against 1.5 for the
- * whole step at H=100 B=32). Parts begin at multiples of RNN_CHAIN_ALIGN
- * rows, a multiple of every version's SIMD_MR_SPLIT, so the last row of a
- * part gets gemm's split one-row tile exactly when it is the last row of
- * the batch and gets it unsplit: every row's sums are formed in the order
- * of the unsplit product, the same bytes for any thread count and either
- * split. Chosen when the step's matrix fits a core's L2 cache
- * (CHAIN_MAX_BYTES), since each part reads all of it every step; larger
- * ones split better by units, each thread reading its share. */
+ * forward (h, through step_block) or back (dh0 carried, as rnn_backward's
+ * loop), with no meeting of the threads between steps, where the split by
+ * units meets them at every step (a few microseconds each, against 1.5
+ * for the whole step at H=100 B=32). Parts begin at multiples of
+ * RNN_CHAIN_ALIGN rows, a multiple of every version's SIMD_MR_SPLIT, so
+ * the last row of a part gets gemm's split one-row tile exactly when it is
+ * the last row of the batch and gets it unsplit: every row's sums are
+ * formed in the order of the unsplit product, the same bytes for any
+ * thread count and either split. Chosen when the step's matrix fits a
+ * core's L2 cache (CHAIN_MAX_BYTES), since each part reads all of it every
+ * step; larger ones split better by units, each thread reading its share. */
 enum { CHAIN_MAX_BYTES = 1 << 19 };
 
 int rnn_chain_parts(int T, int B, size_t w)
