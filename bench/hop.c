@@ -9,7 +9,7 @@
  * usage: hop [-n ROUNDS] [CPU]
  * Runs on CPU (default: the one it starts on). Prints "process_us P thread_us T": microseconds per one-way hop, the
  * median of five runs of ROUNDS round trips (default 20000). */
-#define _GNU_SOURCE
+#define _GNU_SOURCE	/* sched_setaffinity, sched_getcpu, CPU_SET */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -68,7 +68,10 @@ static double measure(int forked)
 		waitpid(pid, NULL, 0);
 	else
 		pthread_join(t, NULL);
-	close(there[0]), close(there[1]), close(back[0]), close(back[1]);
+	for (int i = 0; i < 2; i++) {
+		close(there[i]);
+		close(back[i]);
+	}
 	return us;
 }
 
