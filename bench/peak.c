@@ -4,10 +4,13 @@
  *     peak [-j THREADS]
  *
  * Prints one line
- *     isa NAME lanes L gflops_1 X gflops_all Y threads N
+ *     isa NAME lanes L gflops_1 X gflops_all Y gflops_all_median Z threads N
  * X: one thread, in its own CPU time (so that other programs on the machine
  * disturb it less); Y: THREADS threads side by side (default: the CPUs
- * online), all the work over the wall time, each the best of a few runs.
+ * online), all the work over the wall time, each the best of a few runs;
+ * Z: the median of those runs of THREADS, what the machine gives them
+ * most of the time (on a virtual machine whose host lends the other CPUs
+ * less at some moments than at others, Z falls below Y).
  * A flop is a multiply or an add: a fused multiply-add counts 2, as the
  * kernels' figures count them.
  *
@@ -117,6 +120,12 @@ static double rate(int n)
 	return best.flops_per_round * (double)ROUNDS * n / dt / 1e9;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -128,13 +137,15 @@ int main(int argc, char **argv)
 		n = (int)estrtonum(optarg, 1, POOL_MAX, "-j");
 	}
 	choose();
-	double one = 0, all = 0;
-	for (int i = 0; i < 5; i++) {
-		double r1 = rate(1), rn = rate(n);
+	enum { RUNS = 9 };
+	double one = 0, all[RUNS];
+	for (int i = 0; i < RUNS; i++) {
+		double r1 = rate(1);
 		one = r1 > one ? r1 : one;
-		all = rn > all ? rn : all;
+		all[i] = rate(n);
 	}
-	printf("isa %s lanes %d gflops_1 %.1f gflops_all %.1f threads %d\n", best.isa,
-	       best.lanes, one, all, n);
+	qsort(all, RUNS, sizeof all[0], cmp_double);
+	printf("isa %s lanes %d gflops_1 %.1f gflops_all %.1f gflops_all_median %.1f threads %d\n",
+	       best.isa, best.lanes, one, all[RUNS - 1], all[RUNS / 2], n);
 	efshut_stdout();
 }
