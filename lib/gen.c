@@ -125,7 +125,7 @@ void gen_free(struct gen_model *m)
  * net_forward (B = 1), so that each weight is read once a window rather
  * than once a character, with net_fast.c's kernels (measured: score on
  * 200k characters under an LSTM 2x128, 45 s one character at a time with
- * net_step, 4.6 s so). */
+ * the reference net_step_ref, 4.6 s so). */
 struct gen_win {
 	size_t W;
 	struct net_acts A;

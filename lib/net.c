@@ -467,7 +467,7 @@ size_t net_step_scratch(const struct net *P)
 	return 10 * (size_t)hmax(P);
 }
 
-void net_step(const struct net *P, real *state, int x, real *logits, real *scratch)
+void net_step_ref(const struct net *P, real *state, int x, real *logits, real *scratch)
 {
 	const size_t m = (size_t)hmax(P);
 	real *a = scratch, *g = a + 4 * m, *h = g + 4 * m, *c = h + m;

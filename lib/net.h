@@ -106,12 +106,16 @@ void net_backward(struct net *G, real *const *dh0, real *const *dc0, const struc
 void net_dropout_mask(real *mask, size_t n, double p, uint64_t seed, int l);
 
 
-/* One step for one sequence, as sampling and scoring need it. state holds
- * each layer's h (H) and, for lstm, then its c (H), layer after layer:
+/* One step for one sequence, as sampling needs it. state holds each
+ * layer's h (H) and, for lstm, then its c (H), layer after layer:
  * net_state_reals of them, in: before x, out: after it. logits (V) out:
- * Why h + by of the top layer. scratch: net_step_scratch reals. */
+ * Why h + by of the top layer. scratch: net_step_scratch reals. The
+ * reference loops, and the fast version (lib/net_fast.c), whose results
+ * equal the reference's within rounding and are the same bytes for any
+ * thread count. */
 size_t net_state_reals(const struct net *P);
 size_t net_step_scratch(const struct net *P);
+void net_step_ref(const struct net *P, real *state, int x, real *logits, real *scratch);
 void net_step(const struct net *P, real *state, int x, real *logits, real *scratch);
 
 #endif

@@ -331,6 +331,42 @@ double net_forward(const struct net *P, int T, int B, const int32_t *x, const in
 	return rnn_softmax_loss(S, ps, y, s.term, T, B, V, loss);
 }
 
+/* ---- one step of one sequence ---- */
+
+/* net_step: per layer, ax (GH) = Wx x + b (layer 0: column x of Wx, its
+ * one-hot input), ah (GH) = Wh h' as matrix-vector products (rnn_pmatvec:
+ * dot products along the rows, split by rows over the threads when
+ * large), then the cell's kernel; last the logits, Why h + by. Nothing is
+ * transposed: each weight is read once, along its rows. scratch (10 Hm,
+ * net_step_scratch): ax (4 Hm, room for gru's fourth block), ah (4 Hm),
+ * h, c (Hm). */
+void net_step(const struct net *P, real *state, int x, real *logits, real *scratch)
+{
+	const struct rnn_simd *S = rnn_simd_use();
+	const size_t m = (size_t)hmax(P);
+	real *ax = scratch, *ah = ax + 4 * m, *h = ah + 4 * m, *c = h + m;
+	const real *in = NULL;
+	for (int l = 0; l < P->L; l++) {
+		const struct net_layer *y = &P->l[l];
+		const size_t H = (size_t)y->H, GH = (size_t)net_gates(P->cell) * H;
+		real *hl = state, *cl = P->cell == NET_LSTM ? state + H : NULL;
+		if (in) {
+			rnn_pmatvec(S, ax, y->Wx, in, y->b, (int)GH, y->I);
+		} else {
+			for (size_t r = 0; r < GH; r++)
+				ax[r] = y->b[r] + y->Wx[r * (size_t)y->I + (size_t)x];
+		}
+		rnn_pmatvec(S, ah, y->Wh, hl, NULL, (int)GH, (int)H);
+		S->cell_fwd[P->cell](ax, ah, H, hl, cl, cl ? c : NULL, h, (int)H);
+		memcpy(hl, h, H * sizeof(real));
+		if (cl)
+			memcpy(cl, c, H * sizeof(real));
+		in = hl;
+		state += cl ? 2 * H : H;
+	}
+	rnn_pmatvec(S, logits, P->Why, in, P->by, P->V, P->l[P->L - 1].H);
+}
+
 /* ---- backward ---- */
 
 /* The backward pass's scratch: dY (n,V); dH, dIn (n,Hm) the gradients of

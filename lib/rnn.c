@@ -362,6 +362,35 @@ void rnn_pgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, siz
 		pool_run(g.parts, gemm_part, &g);
 }
 
+/* A matrix-vector product (as struct rnn_simd has it), rows split: each
+ * row's sum is its own, so the split changes no result. */
+struct matvec_job {
+	const struct rnn_simd *S;
+	real *y;
+	const real *W, *x, *bias;
+	int M, K, parts;
+};
+
+static void matvec_part(void *arg, int part)
+{
+	const struct matvec_job *j = arg;
+	int r0 = (int)rnn_part_start((size_t)j->M, j->parts, part, PART_ALIGN);
+	int r1 = (int)rnn_part_start((size_t)j->M, j->parts, part + 1, PART_ALIGN);
+	j->S->matvec(j->y + r0, j->W + (size_t)r0 * j->K, j->x, j->bias ? j->bias + r0 : NULL,
+		     r1 - r0, j->K);
+}
+
+void rnn_pmatvec(const struct rnn_simd *S, real *y, const real *W, const real *x,
+		 const real *bias, int M, int K)
+{
+	struct matvec_job j = { S, y, W, x, bias, M, K, 1 };
+	j.parts = rnn_nparts((double)M * K, (size_t)M / PART_ALIGN);
+	if (j.parts == 1)
+		S->matvec(y, W, x, bias, M, K);
+	else
+		pool_run(j.parts, matvec_part, &j);
+}
+
 /* One elementwise kernel over n reals: clip g to [-v, v], or Adagrad with
  * learning rate v on p, mem, g. */
 struct elem_job {
@@ -736,22 +765,6 @@ double rnn_softmax(real *p, const real *logits, int V, real temperature)
 	return (double)max + log((double)sum);
 }
 
-/* A matrix-vector product (as struct rnn_simd has it), rows split. */
-struct matvec_job {
-	const struct rnn_simd *S;
-	real *y;
-	const real *W, *x, *bias;
-	int M, K, parts;
-};
-
-static void matvec_part(void *arg, int part)
-{
-	const struct matvec_job *j = arg;
-	int r0 = (int)rnn_part_start((size_t)j->M, j->parts, part, PART_ALIGN);
-	int r1 = (int)rnn_part_start((size_t)j->M, j->parts, part + 1, PART_ALIGN);
-	j->S->matvec(j->y + r0, j->W + (size_t)r0 * j->K, j->x, j->bias + r0, r1 - r0, j->K);
-}
-
 /* The new state goes to a scratch copy first: the product reads all of h. */
 void rnn_step(const struct rnn_params *P, real *h, int x, real *logits)
 {
@@ -765,9 +778,7 @@ void rnn_step(const struct rnn_params *P, real *h, int x, real *logits)
 	st.parts = rnn_nparts((double)H * H, (size_t)H / PART_ALIGN);
 	pool_run(st.parts, step_part, &st);
 	memcpy(h, hn, (size_t)H * sizeof(real));
-	struct matvec_job mv = { S, logits, P->Why, h, P->by, V, H, 1 };
-	mv.parts = rnn_nparts((double)V * H, (size_t)V / PART_ALIGN);
-	pool_run(mv.parts, matvec_part, &mv);
+	rnn_pmatvec(S, logits, P->Why, h, P->by, V, H);
 	if (hn != stack)
 		free(hn);
 }

@@ -26,7 +26,7 @@ struct rnn_simd {
 	 * strides ldb and ldc, bias may be NULL (zero). */
 	void (*gemm)(real *c, size_t ldc, const real *a, size_t ars, size_t acs,
 		     const real *b, size_t ldb, const real *bias, int M, int N, int K);
-	/* y (M) = bias (M) + W (M,K) x (K). */
+	/* y (M) = bias (M) + W (M,K) x (K), bias may be NULL (zero). */
 	void (*matvec)(real *y, const real *W, const real *x, const real *bias, int M, int K);
 	/* dst (C,R) = src (R,C) transposed. */
 	void (*transpose)(real *dst, const real *src, int R, int C);
@@ -91,6 +91,9 @@ int rnn_chain_parts(int T, int B, size_t w);
 /* S->gemm, its columns split over the threads when large enough. */
 void rnn_pgemm(const struct rnn_simd *S, real *c, size_t ldc, const real *a, size_t ars,
 	       size_t acs, const real *b, size_t ldb, const real *bias, int M, int N, int K);
+/* S->matvec, its rows split over the threads when large enough. */
+void rnn_pmatvec(const struct rnn_simd *S, real *y, const real *W, const real *x,
+		 const real *bias, int M, int K);
 /* ps (T,B,V): logits in, softmax rows out; loss (B) each sequence's summed
  * -ln p[y]; term (T*B) scratch. Returns (1/B) sum_b loss[b]. */
 double rnn_softmax_loss(const struct rnn_simd *S, real *ps, const int32_t *y, double *term,

@@ -17,8 +17,10 @@
  * (every gradient, dh0, dc0), for each cell at L 1, 2 and 3, mixed sizes
  * (5,7,3 and more), B 1 and more, V below and above T*B (the two ways of
  * reading the one-hot input), without dropout, with it on every layer and
- * on every other one; and, at sizes where the products split, both fast
- * passes at 1, 2 and 16 threads must give the same bytes. All of it for
+ * on every other one; net_step against net_step_ref after one step and
+ * after a window's, for sequence 0 of each of those; and, at sizes where
+ * the products split, both fast passes and net_step at 1, 2 and 16
+ * threads must give the same bytes. All of it for
  * each version of the kernels (instruction set) this CPU runs; then
  * net_dropout_mask once (see test_dropout_mask). Prints the largest
  * differences seen; exits 1 with a message on the first one beyond the
@@ -705,9 +707,56 @@ static void net_threads(const struct nmodel *m, void *scratch)
 		nout_free(&o[k], m->P.L);
 }
 
+/* Sequence 0 of m's window through n steps of net_step (ref: net_step_ref)
+ * from its h0 and c0: state (net_state_reals) and logits (V) after the
+ * last. */
+static void run_steps(const struct nmodel *m, int n, int ref, real *state, real *logits)
+{
+	const struct net *P = &m->P;
+	real *scratch = emalloc(net_step_scratch(P) * sizeof(real)), *s = state;
+	for (int l = 0; l < P->L; l++) {
+		memcpy(s, m->h0[l], (size_t)m->H[l] * sizeof(real));
+		s += m->H[l];
+		if (P->cell == NET_LSTM) {
+			memcpy(s, m->c0[l], (size_t)m->H[l] * sizeof(real));
+			s += m->H[l];
+		}
+	}
+	for (int t = 0; t < n; t++)
+		(ref ? net_step_ref : net_step)(P, state, m->x[(size_t)t * m->B], logits, scratch);
+	free(scratch);
+}
+
+/* net_step against net_step_ref after 1 and T steps, and with 1, 2 and 16
+ * threads: the same bytes. */
+static void test_net_step(const struct nmodel *m)
+{
+	static const int nt[3] = { 1, 2, 16 };
+	const size_t ns = net_state_reals(&m->P), V = (size_t)m->P.V;
+	real *s[4], *lg[4];
+	for (int k = 0; k < 4; k++)
+		s[k] = garbage(ns), lg[k] = garbage(V);
+	for (int n = 1; n <= m->T; n += m->T > 1 ? m->T - 1 : 1) {
+		run_steps(m, n, 1, s[3], lg[3]);
+		for (int k = 0; k < 3; k++) {
+			rnn_set_threads(nt[k]);
+			run_steps(m, n, 0, s[k], lg[k]);
+		}
+		rnn_set_threads(0);
+		ncheck("net_step state", s[0], s[3], ns, m, 0);
+		ncheck("net_step logits", lg[0], lg[3], V, m, 0);
+		for (int k = 1; k < 3; k++) {
+			ncheck("net_step state", s[k], s[0], ns, m, 1);
+			ncheck("net_step logits", lg[k], lg[0], V, m, 1);
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		free(s[k]), free(lg[k]);
+}
+
 /* net_forward and net_backward against the reference ones (each backward
- * on the reference forward's outputs) for one model and window; with
- * threads, also net_threads. */
+ * on the reference forward's outputs) for one model and window, and
+ * net_step against net_step_ref; with threads, also net_threads. */
 static void test_net(int cell, int L, int V, const int *H, int T, int B, int drop, int threads)
 {
 	struct nmodel m;
@@ -729,6 +778,7 @@ static void test_net(int cell, int L, int V, const int *H, int T, int B, int dro
 	compare_bwd(&f, &r, &m, 0);
 	if (threads)
 		net_threads(&m, scratch);
+	test_net_step(&m);
 	nout_free(&r, L), nout_free(&f, L), nmodel_free(&m), free(scratch);
 	context[0] = 0;
 }
