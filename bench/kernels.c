@@ -6,9 +6,9 @@
  * rnn_clip, adagrad_update on all parameters) for the reference and the
  * optimised kernels at H=100 V=110 T=25 and several batch sizes; the
  * optimised step for growing H at B=1, whose cost per character should grow
- * as H^2; and one sampling step (rnn_step, and gen_next with its softmax and
- * draw); then the last two for each version of the kernels (instruction
- * set) the CPU runs. Each figure is the median of several timed runs of at least 0.2 s,
+ * as H^2; and one sampling step (rnn_step with the logits, and
+ * gen_seq_next with its softmax and draw); then the last two for each
+ * version of the kernels (instruction set) the CPU runs. Each figure is the median of several timed runs of at least 0.2 s,
  * timed in CPU time of the thread, so that other programs running on the
  * machine disturb it less. -q: fewer and shorter runs, for a quick look. No
  * pass or fail: read the numbers.
@@ -123,7 +123,8 @@ static double train_rate(int V, int H, int T, int B, int ref)
 	return r[runs / 2];
 }
 
-/* Median rate of sampling steps: rnn_step alone, or gen_next. */
+/* Median rate of sampling steps: the step and its logits (rnn_step and
+ * rnn_out_logits), or gen_seq_next, which also draws. */
 static double sample_rate(int V, int H, int full)
 {
 	struct bench b;
@@ -131,6 +132,9 @@ static double sample_rate(int V, int H, int full)
 	setup(&b, V, H, 1, 1);
 	real *scratch = emalloc(gen_scratch_bytes(V, H));
 	real *h = ecalloc((size_t)H, sizeof(real));
+	struct params m = { .P = b.P, .V = V };
+	struct gen_seq g;
+	gen_seq_open(&g, &m);
 	int x = 0;
 	for (int i = 0; i < runs; i++) {
 		long steps = 0;
@@ -138,9 +142,10 @@ static double sample_rate(int V, int H, int full)
 		do {
 			for (int k = 0; k < 100; k++) {
 				if (full) {
-					x = gen_next(&b.P, h, x, 1, 0, &rng, scratch);
+					x = gen_seq_next(&g, x, 1, 0, &rng);
 				} else {
-					rnn_step(&b.P, h, x, scratch);
+					rnn_step(&b.P, h, x);
+					rnn_out_logits(&g.out, h, scratch);
 					x = (x + 1) % V;
 				}
 			}
@@ -148,6 +153,7 @@ static double sample_rate(int V, int H, int full)
 		} while ((t = now() - t0) < min_run);
 		r[i] = (double)steps / t;
 	}
+	gen_seq_close(&g);
 	free(scratch);
 	free(h);
 	teardown(&b);
@@ -188,8 +194,8 @@ int main(int argc, char *argv[])
 		fflush(stdout);
 	}
 	printf("\nsampling, H=%d V=%d          chars/s\n", H, V);
-	printf("%-28s %12.0f\n", "rnn_step", sample_rate(V, H, 0));
-	printf("%-28s %12.0f\n", "gen_next (step+softmax+draw)", sample_rate(V, H, 1));
+	printf("%-28s %12.0f\n", "rnn_step + rnn_out_logits", sample_rate(V, H, 0));
+	printf("%-28s %12.0f\n", "gen_seq_next (step+softmax+draw)", sample_rate(V, H, 1));
 
 	const char *best = rnn_isa();
 	printf("\neach version of the kernels, H=%d V=%d T=%d     chars/s\n", H, V, T);

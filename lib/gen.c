@@ -21,7 +21,7 @@ static size_t window(int V, int H)
 	return w > 64 ? 64 : w < 1 ? 1 : w;
 }
 
-/* gen_next: logits (V), p (V). gen_score: hs (W,H), ps (W,V), loss (1). */
+/* gen_seq_next: logits (V), p (V). gen_score: hs (W,H), ps (W,V), loss (1). */
 size_t gen_scratch_bytes(int V, int H)
 {
 	size_t v = (size_t)V, h = (size_t)H;
@@ -29,7 +29,7 @@ size_t gen_scratch_bytes(int V, int H)
 	return emul(next > score ? next : score, sizeof(real), "scratch");
 }
 
-/* The next index from logits (V), p (V) scratch: see gen_next. */
+/* The next index from logits (V), p (V) scratch: see gen_seq_next. */
 static int pick(const real *logits, real *p, int V, real temperature, int argmax,
 		struct rng *r)
 {
@@ -54,25 +54,20 @@ static int pick(const real *logits, real *p, int V, real temperature, int argmax
 	return v;
 }
 
-int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
-	     int argmax, struct rng *r, real *scratch)
-{
-	rnn_step(P, h, x, scratch);
-	return pick(scratch, scratch + P->V, P->V, temperature, argmax, r);
-}
-
-/* logits (V), p (V), then net_step's scratch. */
-size_t gen_net_scratch_bytes(const struct net *N)
+/* A family model's: logits (V), p (V), then net_step's scratch. */
+static size_t seq_net_scratch(const struct net *N)
 {
 	size_t n = 2 * (size_t)N->V + net_step_scratch(N);
 	return emul(n, sizeof(real), "scratch");
 }
 
-int gen_next_net(const struct net *N, real *state, int x, real temperature, int argmax,
-		 struct rng *r, real *scratch)
+/* The top layer's h in a family model's states: each layer's h, and for
+ * lstm then its c, layer after layer. */
+static real *top_state(const struct net *N, real *state)
 {
-	net_step(N, state, x, scratch, scratch + 2 * N->V);
-	return pick(scratch, scratch + N->V, N->V, temperature, argmax, r);
+	for (int l = 0; l < N->L - 1; l++)
+		state += (size_t)N->l[l].H * (N->cell == NET_LSTM ? 2 : 1);
+	return state;
 }
 
 double gen_score(const struct rnn_params *P, real *h, const int32_t *x, size_t n,
@@ -198,30 +193,36 @@ void gen_seq_open(struct gen_seq *g, const struct params *m)
 	g->win = NULL;
 	g->m = m;
 	g->state = ecalloc(params_state_reals(m), sizeof(real));
-	g->scratch = emalloc(m->fam ? gen_net_scratch_bytes(&m->N)
-				    : gen_scratch_bytes(m->V, m->P.H));
+	g->scratch = emalloc(m->fam ? seq_net_scratch(&m->N) : gen_scratch_bytes(m->V, m->P.H));
+	if (m->fam)
+		rnn_out_init(&g->out, m->N.Why, m->N.by, m->V, m->N.l[m->N.L - 1].H);
+	else
+		rnn_out_init(&g->out, m->P.Why, m->P.by, m->V, m->P.H);
 }
 
 void gen_seq_close(struct gen_seq *g)
 {
 	win_free(g->win);
+	rnn_out_free(&g->out);
 	free(g->state);
 	free(g->scratch);
-}
-
-int gen_seq_next(struct gen_seq *g, int x, real temperature, int argmax, struct rng *r)
-{
-	if (g->m->fam)
-		return gen_next_net(&g->m->N, g->state, x, temperature, argmax, r, g->scratch);
-	return gen_next(&g->m->P, g->state, x, temperature, argmax, r, g->scratch);
 }
 
 void gen_seq_feed(struct gen_seq *g, int x)
 {
 	if (g->m->fam)
-		net_step(&g->m->N, g->state, x, g->scratch, g->scratch + 2 * g->m->V);
+		net_step(&g->m->N, g->state, x, g->scratch + 2 * g->m->V);
 	else
-		rnn_step(&g->m->P, g->state, x, g->scratch);
+		rnn_step(&g->m->P, g->state, x);
+}
+
+int gen_seq_next(struct gen_seq *g, int x, real temperature, int argmax, struct rng *r)
+{
+	const int V = g->m->V;
+	gen_seq_feed(g, x);
+	rnn_out_logits(&g->out, g->m->fam ? top_state(&g->m->N, g->state) : g->state,
+		       g->scratch);
+	return pick(g->scratch, g->scratch + V, V, temperature, argmax, r);
 }
 
 double gen_seq_score(struct gen_seq *g, const int32_t *x, size_t n)

@@ -35,15 +35,9 @@ struct gen_model {
 void gen_load(struct gen_model *m, const char *path);
 void gen_free(struct gen_model *m);
 
-/* Bytes of scratch memory gen_next and gen_score need (aligned for real). */
+/* Bytes of scratch memory gen_score (and a vanilla model's gen_seq)
+ * needs (aligned for real). */
 size_t gen_scratch_bytes(int V, int H);
-
-/* Feed input x, updating h, and return the next index: drawn from
- * softmax(logits / temperature) with r, or the most probable one (the
- * lowest index among equals) if argmax is set, when r and temperature are
- * not used. temperature > 0. */
-int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
-	     int argmax, struct rng *r, real *scratch);
 
 /* Feed x[0..n-2], updating h, and return the summed -ln p of each x[i+1]
  * given what came before it: the nats of predicting x[1..n-1]. n < 2
@@ -53,23 +47,22 @@ int gen_next(const struct rnn_params *P, real *h, int x, real temperature,
 double gen_score(const struct rnn_params *P, real *h, const int32_t *x, size_t n,
 		 real *scratch);
 
-/* gen_next for a model of the family (net.h): state holds each layer's
- * states (net_state_reals), carried from call to call. */
-size_t gen_net_scratch_bytes(const struct net *N);
-int gen_next_net(const struct net *N, real *state, int x, real temperature, int argmax,
-		 struct rng *r, real *scratch);
-
 /* One sequence through a model of either kind: its states, zeros at
- * first, and scratch, with the functions above chosen by kind. */
+ * first (a family model's: each layer's, net_state_reals), scratch, and
+ * the output layer as a sampler reads it (rnn_out, made when opened). */
 struct gen_seq {
 	const struct params *m;
 	real *state;		/* params_state_reals */
 	real *scratch;
+	struct rnn_out out;
 	struct gen_win *win;	/* a family model's scoring window, once needed */
 };
 void gen_seq_open(struct gen_seq *g, const struct params *m);
 void gen_seq_close(struct gen_seq *g);
-/* gen_next for g: feed x, return the next index. */
+/* Feed input x, updating the states, and return the next index: drawn
+ * from softmax(logits / temperature) with r, or the most probable one (the
+ * lowest index among equals) if argmax is set, when r and temperature are
+ * not used. temperature > 0. */
 int gen_seq_next(struct gen_seq *g, int x, real temperature, int argmax, struct rng *r);
 /* Feed x alone (priming: nothing drawn). */
 void gen_seq_feed(struct gen_seq *g, int x);

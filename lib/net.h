@@ -108,14 +108,15 @@ void net_dropout_mask(real *mask, size_t n, double p, uint64_t seed, int l);
 
 /* One step for one sequence, as sampling needs it. state holds each
  * layer's h (H) and, for lstm, then its c (H), layer after layer:
- * net_state_reals of them, in: before x, out: after it. logits (V) out:
- * Why h + by of the top layer. scratch: net_step_scratch reals. The
- * reference loops, and the fast version (lib/net_fast.c), whose results
+ * net_state_reals of them, in: before x, out: after it. scratch:
+ * net_step_scratch reals. The reference loops also give the logits (V),
+ * Why h + by of the top layer; the fast version (lib/net_fast.c) the
+ * states alone, whose logits come from rnn_out (rnn.h). Its results
  * equal the reference's within rounding and are the same bytes for any
  * thread count. */
 size_t net_state_reals(const struct net *P);
 size_t net_step_scratch(const struct net *P);
 void net_step_ref(const struct net *P, real *state, int x, real *logits, real *scratch);
-void net_step(const struct net *P, real *state, int x, real *logits, real *scratch);
+void net_step(const struct net *P, real *state, int x, real *scratch);
 
 #endif

@@ -336,11 +336,10 @@ double net_forward(const struct net *P, int T, int B, const int32_t *x, const in
 /* net_step: per layer, ax (GH) = Wx x + b (layer 0: column x of Wx, its
  * one-hot input), ah (GH) = Wh h' as matrix-vector products (rnn_pmatvec:
  * dot products along the rows, split by rows over the threads when
- * large), then the cell's kernel; last the logits, Why h + by. Nothing is
- * transposed: each weight is read once, along its rows. scratch (10 Hm,
- * net_step_scratch): ax (4 Hm, room for gru's fourth block), ah (4 Hm),
- * h, c (Hm). */
-void net_step(const struct net *P, real *state, int x, real *logits, real *scratch)
+ * large), then the cell's kernel. Nothing is transposed: each weight is
+ * read once, along its rows. scratch (10 Hm, net_step_scratch): ax (4 Hm,
+ * room for gru's fourth block), ah (4 Hm), h, c (Hm). */
+void net_step(const struct net *P, real *state, int x, real *scratch)
 {
 	const struct rnn_simd *S = rnn_simd_use();
 	const size_t m = (size_t)hmax(P);
@@ -364,7 +363,6 @@ void net_step(const struct net *P, real *state, int x, real *logits, real *scrat
 		in = hl;
 		state += cl ? 2 * H : H;
 	}
-	rnn_pmatvec(S, logits, P->Why, in, P->by, P->V, P->l[P->L - 1].H);
 }
 
 /* ---- backward ---- */

@@ -765,12 +765,71 @@ double rnn_softmax(real *p, const real *logits, int V, real temperature)
 	return (double)max + log((double)sum);
 }
 
+/* ---- the output layer of a sampler ---- */
+
+/* Panel q holds rows [q P, q P + w) of W, w = min(P, V - q P), as (H, w):
+ * element (k, i) is W[q P + i][k]; it starts at q P H, every panel before
+ * it being full. */
+void rnn_out_init(struct rnn_out *o, const real *W, const real *b, int V, int H)
+{
+	const size_t h = (size_t)H, v = (size_t)V;
+	o->pk = emalloc(emul(emul(v, h, "output layer"), sizeof(real), "output layer"));
+	o->b = b;
+	o->V = V;
+	o->H = H;
+	for (size_t r0 = 0; r0 < v; r0 += RNN_OUT_PANEL) {
+		size_t w = v - r0 < RNN_OUT_PANEL ? v - r0 : RNN_OUT_PANEL;
+		real *q = o->pk + r0 * h;
+		for (size_t k = 0; k < h; k++)
+			for (size_t i = 0; i < w; i++)
+				q[k * w + i] = W[(r0 + i) * h + k];
+	}
+}
+
+void rnn_out_free(struct rnn_out *o)
+{
+	free(o->pk);
+	o->pk = NULL;
+}
+
+/* Panels of the logits, split over the threads: each panel is one
+ * one-row gemm (its sums in the order of k, the same for any split). */
+struct out_job {
+	const struct rnn_simd *S;
+	const struct rnn_out *o;
+	const real *h;
+	real *logits;
+	size_t panels;
+	int parts;
+};
+
+static void out_part(void *arg, int part)
+{
+	const struct out_job *j = arg;
+	const size_t h = (size_t)j->o->H, v = (size_t)j->o->V;
+	const size_t q0 = rnn_part_start(j->panels, j->parts, part, 1);
+	const size_t q1 = rnn_part_start(j->panels, j->parts, part + 1, 1);
+	for (size_t q = q0; q < q1; q++) {
+		size_t r0 = q * RNN_OUT_PANEL, w = v - r0 < RNN_OUT_PANEL ? v - r0 : RNN_OUT_PANEL;
+		j->S->gemm(j->logits + r0, 0, j->h, 0, 1, j->o->pk + r0 * h, w, j->o->b + r0, 1,
+			   (int)w, (int)h);
+	}
+}
+
+void rnn_out_logits(const struct rnn_out *o, const real *h, real *logits)
+{
+	struct out_job j = { rnn_simd_use(), o, h, logits, 0, 1 };
+	j.panels = ((size_t)o->V + RNN_OUT_PANEL - 1) / RNN_OUT_PANEL;
+	j.parts = rnn_nparts((double)o->V * o->H, j.panels);
+	pool_run(j.parts, out_part, &j);
+}
+
 /* The new state goes to a scratch copy first: the product reads all of h. */
-void rnn_step(const struct rnn_params *P, real *h, int x, real *logits)
+void rnn_step(const struct rnn_params *P, real *h, int x)
 {
 	enum { STACK_H = 1024 };
 	const struct rnn_simd *S = rnn_simd_use();
-	const int V = P->V, H = P->H;
+	const int H = P->H;
 	real stack[STACK_H];
 	real *hn = H <= STACK_H ? stack : emalloc((size_t)H * sizeof(real));
 	const int32_t xb = x;
@@ -778,7 +837,6 @@ void rnn_step(const struct rnn_params *P, real *h, int x, real *logits)
 	st.parts = rnn_nparts((double)H * H, (size_t)H / PART_ALIGN);
 	pool_run(st.parts, step_part, &st);
 	memcpy(h, hn, (size_t)H * sizeof(real));
-	rnn_pmatvec(S, logits, P->Why, h, P->by, V, H);
 	if (hn != stack)
 		free(hn);
 }

@@ -83,10 +83,28 @@ void rnn_clip(struct rnn_params *G, real c);
 void adagrad_update(real *p, real *mem, const real *g, size_t n, real lr);
 void adagrad_update_ref(real *p, real *mem, const real *g, size_t n, real lr);
 
-/* One step for one sequence, as sampling and scoring need it:
- * h: (H) in: previous hidden state, out: new one; x: input index
- * logits: (V) out, Why h + by (before softmax) */
-void rnn_step(const struct rnn_params *P, real *h, int x, real *logits);
+/* One step of the recurrence for one sequence, as sampling needs it:
+ * h: (H) in: previous hidden state, out: new one; x: input index. The
+ * logits of the new state come from the output layer below (rnn_out). */
+void rnn_step(const struct rnn_params *P, real *h, int x);
+
+/* The output layer for one state at a time, as a sampler runs it: logits
+ * (V) = b + W (V,H) h (Why h + by, before the softmax), from a copy of W
+ * made once (by rnn_out_init) in panels of RNN_OUT_PANEL of its rows,
+ * each stored transposed (H rows of the panel's width) and read front to
+ * back, so that no sum across a vector's lanes is needed and the panels
+ * split over the threads. Equal to the reference forward's logits within
+ * rounding, and the same bytes for any thread count. b and the sizes are
+ * kept; W is not needed after init. */
+enum { RNN_OUT_PANEL = 64 };
+struct rnn_out {
+	real *pk;	/* (V,H) in panels */
+	const real *b;	/* (V) */
+	int V, H;
+};
+void rnn_out_init(struct rnn_out *o, const real *W, const real *b, int V, int H);
+void rnn_out_logits(const struct rnn_out *o, const real *h, real *logits);
+void rnn_out_free(struct rnn_out *o);
 
 /* Softmax of logits (V) divided by temperature into p (V), max subtracted
  * first; returns ln of the normaliser (for log-probabilities). */

@@ -69,6 +69,16 @@ ran() {
 	done
 }
 
+@test "kernels: the sampler's output layer in panels, every version and precision" {
+	for run in kernels dkernels; do
+		ran "$run"
+		for isa in avx512 avx2 base; do
+			[[ "$output" == *"kernels $isa: not on this CPU"* ]] && continue
+			[[ "$output" == *"rnn_out $isa: panels against the sums in double, the same bytes on 1, 2 and 16 threads"* ]]
+		done
+	done
+}
+
 @test "kernels: dropout masks: p 0 gives ones, the kept fraction, known values" {
 	ran kernels
 	[[ "$output" == *"dropout mask: p 0 all ones, p 0.3 kept 0.6"*" of 10^6, known values at 3 seeds"* ]]

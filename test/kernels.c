@@ -6,8 +6,10 @@
  * bit, the bench sizes), random models and windows: rnn_forward against
  * rnn_forward_ref, rnn_backward against rnn_backward_ref (both on the
  * reference forward's outputs), adagrad_update against adagrad_update_ref,
- * rnn_step and rnn_softmax against the reference forward for one step, and
- * rnn_clip; then the polynomial tanh and exp against libm over their whole
+ * rnn_step, rnn_out_logits and rnn_softmax against the reference forward
+ * for one step, and rnn_clip; rnn_out_logits at more sizes against sums in
+ * double, and on 1, 2 and 16 threads (the same bytes); then the polynomial
+ * tanh and exp against libm over their whole
  * range, and tanh, softmax and clip on inputs across the whole range of
  * real (every binary exponent, denormals, zeros, values near the clamps,
  * huge and infinite values), where each result must be finite and within
@@ -179,10 +181,14 @@ static void test_window(int V, int H, int T, int B)
 	real *p = emalloc((size_t)V * sizeof(real));
 	memcpy(h, h0, (size_t)H * sizeof(real));
 	rnn_forward_ref(&P, 1, 1, x, y, h0, hsr, psr, lossr);
-	rnn_step(&P, h, x[0], logits);
+	rnn_step(&P, h, x[0]);
+	struct rnn_out o;
+	rnn_out_init(&o, P.Why, P.by, V, H);
+	rnn_out_logits(&o, h, logits);
+	rnn_out_free(&o);
 	double lnz = rnn_softmax(p, logits, V, 1);
 	check("rnn_step h", h, hsr, (size_t)H, V, H, 1, 1);
-	check("rnn_step softmax", p, psr, (size_t)V, V, H, 1, 1);
+	check("rnn_out softmax", p, psr, (size_t)V, V, H, 1, 1);
 	real lp = (real)(logits[y[0]] - lnz), lpr = -lossr[0];
 	/* A difference of logits and ln Z, each of order 1: rounding is
 	 * relative to them. */
@@ -261,6 +267,43 @@ static void test_softmax(int V, double temp)
 	free(l), free(p), free(want);
 }
 
+/* rnn_out_logits on a random W (V,H), b and h against the sums in double
+ * (tolerance), and with 1, 2 and 16 threads: the same bytes. */
+static void test_out(int V, int H)
+{
+	static const int nt[3] = { 1, 2, 16 };
+	real *W = emalloc((size_t)V * H * sizeof(real)), *b = emalloc((size_t)V * sizeof(real));
+	real *h = emalloc((size_t)H * sizeof(real)), *want = emalloc((size_t)V * sizeof(real)), *got[3];
+	fill(W, (size_t)V * H, 1 / sqrt((double)H));
+	fill(b, (size_t)V, 1);
+	fill(h, (size_t)H, 1);
+	for (int v = 0; v < V; v++) {
+		double sum = b[v];
+		for (int k = 0; k < H; k++)
+			sum += (double)W[(size_t)v * H + k] * h[k];
+		want[v] = (real)sum;
+	}
+	struct rnn_out o;
+	rnn_out_init(&o, W, b, V, H);
+	for (int k = 0; k < 3; k++) {
+		got[k] = emalloc((size_t)V * sizeof(real));
+		rnn_set_threads(nt[k]);
+		rnn_out_logits(&o, h, got[k]);
+	}
+	rnn_set_threads(0);
+	check_floor("rnn_out logits", got[0], want, (size_t)V, 1, V, H, 1, 1);
+	for (int k = 1; k < 3; k++)
+		if (memcmp(got[k], got[0], (size_t)V * sizeof(real)) != 0) {
+			fprintf(stderr, "kernels: %s: rnn_out logits at V=%d H=%d: not the same bytes "
+				"for 1, 2 and 16 threads\n", rnn_isa(), V, H);
+			exit(1);
+		}
+	rnn_out_free(&o);
+	free(W), free(b), free(h), free(want);
+	for (int k = 0; k < 3; k++)
+		free(got[k]);
+}
+
 /* The polynomial tanh (through rnn_step on a model whose hidden layer is
  * h = tanh(Wxh[:,0])) and exp (through rnn_softmax of [0, -d]) against libm
  * in double, relative to the true value; returns nothing, dies on a miss. */
@@ -270,7 +313,7 @@ static void test_functions(void)
 	struct rnn_params P;
 	real *pa = alloc_params(&P, 1, H);
 	memset(pa, 0, rnn_nparams(1, H) * sizeof(real));
-	real *h = ecalloc(H, sizeof(real)), logit;
+	real *h = ecalloc(H, sizeof(real));
 	double maxrel = 0, at = 0;
 	for (int pass = 0; pass < 3; pass++) {
 		for (int i = 0; i < H; i++) {
@@ -280,7 +323,7 @@ static void test_functions(void)
 			P.Wxh[i] = (real)v;
 		}
 		memset(h, 0, H * sizeof(real));
-		rnn_step(&P, h, 0, &logit);
+		rnn_step(&P, h, 0);
 		for (int i = 0; i < H; i++) {
 			double want = tanh((double)P.Wxh[i]);
 			double rel = want == 0 ? fabs((double)h[i]) : fabs((double)h[i] - want) / fabs(want);
@@ -389,8 +432,8 @@ static void tanh_values(const real *v, int n)
 	}
 	const int32_t x[2] = { 0, 1 }, y[2] = { 0, 0 };
 	real *h0 = ecalloc(2 * (size_t)H, sizeof(real)), *hs = emalloc(2 * (size_t)H * sizeof(real));
-	real *h = ecalloc((size_t)H, sizeof(real)), ps[4], loss[2], logit[2];
-	rnn_step(&P, h, 0, logit);
+	real *h = ecalloc((size_t)H, sizeof(real)), ps[4], loss[2];
+	rnn_step(&P, h, 0);
 	for (int i = 0; i < H; i++)
 		check_value("tanh, rnn_step", v[i], h[i], tanh((double)v[i]));
 	for (int ref = 0; ref < 2; ref++) {
@@ -707,23 +750,34 @@ static void net_threads(const struct nmodel *m, void *scratch)
 		nout_free(&o[k], m->P.L);
 }
 
-/* Sequence 0 of m's window through n steps of net_step (ref: net_step_ref)
- * from its h0 and c0: state (net_state_reals) and logits (V) after the
- * last. */
+/* Sequence 0 of m's window through n steps of net_step and rnn_out (ref:
+ * net_step_ref) from its h0 and c0: state (net_state_reals) and logits
+ * (V) after the last. */
 static void run_steps(const struct nmodel *m, int n, int ref, real *state, real *logits)
 {
 	const struct net *P = &m->P;
-	real *scratch = emalloc(net_step_scratch(P) * sizeof(real)), *s = state;
+	real *scratch = emalloc(net_step_scratch(P) * sizeof(real)), *s = state, *top = state;
 	for (int l = 0; l < P->L; l++) {
-		memcpy(s, m->h0[l], (size_t)m->H[l] * sizeof(real));
+		memcpy(top = s, m->h0[l], (size_t)m->H[l] * sizeof(real));
 		s += m->H[l];
 		if (P->cell == NET_LSTM) {
 			memcpy(s, m->c0[l], (size_t)m->H[l] * sizeof(real));
 			s += m->H[l];
 		}
 	}
-	for (int t = 0; t < n; t++)
-		(ref ? net_step_ref : net_step)(P, state, m->x[(size_t)t * m->B], logits, scratch);
+	for (int t = 0; t < n; t++) {
+		int32_t x = m->x[(size_t)t * m->B];
+		if (ref)
+			net_step_ref(P, state, x, logits, scratch);
+		else
+			net_step(P, state, x, scratch);
+	}
+	if (!ref) {
+		struct rnn_out o;
+		rnn_out_init(&o, P->Why, P->by, P->V, P->l[P->L - 1].H);
+		rnn_out_logits(&o, top, logits);
+		rnn_out_free(&o);
+	}
 	free(scratch);
 }
 
@@ -877,6 +931,12 @@ static void test_all(void)
 	test_rnn_threads(400, 64, 10, 33);
 	test_rnn_threads(30, 300, 4, 41);
 	printf("rnn threads %s: 1, 2 and 16 threads give the same bytes\n", rnn_isa());
+	static const int outs[][2] = { { 1, 1 }, { 15, 7 }, { 16, 3 }, { 64, 33 }, { 65, 100 },
+				       { 79, 16 }, { 200, 130 }, { 2500, 128 }, { 1031, 257 } };
+	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+		test_out(outs[i][0], outs[i][1]);
+	printf("rnn_out %s: panels against the sums in double, the same bytes on 1, 2 and 16 "
+	       "threads\n", rnn_isa());
 	test_functions();
 	test_tanh_range();
 	test_softmax_range();
