@@ -770,6 +770,11 @@ double rnn_softmax(real *p, const real *logits, int V, real temperature)
 /* Panel q holds rows [q P, q P + w) of W, w = min(P, V - q P), as (H, w):
  * element (k, i) is W[q P + i][k]; it starts at q P H, every panel before
  * it being full. */
+static size_t panel_width(size_t V, size_t r0)
+{
+	return V - r0 < RNN_OUT_PANEL ? V - r0 : RNN_OUT_PANEL;
+}
+
 void rnn_out_init(struct rnn_out *o, const real *W, const real *b, int V, int H)
 {
 	const size_t h = (size_t)H, v = (size_t)V;
@@ -778,7 +783,7 @@ void rnn_out_init(struct rnn_out *o, const real *W, const real *b, int V, int H)
 	o->V = V;
 	o->H = H;
 	for (size_t r0 = 0; r0 < v; r0 += RNN_OUT_PANEL) {
-		size_t w = v - r0 < RNN_OUT_PANEL ? v - r0 : RNN_OUT_PANEL;
+		size_t w = panel_width(v, r0);
 		real *q = o->pk + r0 * h;
 		for (size_t k = 0; k < h; k++)
 			for (size_t i = 0; i < w; i++)
@@ -810,7 +815,7 @@ static void out_part(void *arg, int part)
 	const size_t q0 = rnn_part_start(j->panels, j->parts, part, 1);
 	const size_t q1 = rnn_part_start(j->panels, j->parts, part + 1, 1);
 	for (size_t q = q0; q < q1; q++) {
-		size_t r0 = q * RNN_OUT_PANEL, w = v - r0 < RNN_OUT_PANEL ? v - r0 : RNN_OUT_PANEL;
+		size_t r0 = q * RNN_OUT_PANEL, w = panel_width(v, r0);
 		j->S->gemm(j->logits + r0, 0, j->h, 0, 1, j->o->pk + r0 * h, w, j->o->b + r0, 1,
 			   (int)w, (int)h);
 	}
