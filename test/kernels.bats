@@ -56,27 +56,34 @@ ran() {
 	done
 }
 
-@test "kernels: the model family's fast passes against the reference, every version and precision" {
+# in_every_version LINE...: each LINE, with @ standing for the instruction
+# set, in what kernels and dkernels printed, for every version of the
+# kernels: the portable one runs everywhere, the others where the CPU has
+# them.
+in_every_version() {
+	local run isa line
 	for run in kernels dkernels; do
 		ran "$run"
-		# The portable version runs everywhere; the others where the CPU has them.
 		for isa in avx512 avx2 base; do
 			[[ "$output" == *"kernels $isa: not on this CPU"* ]] && continue
-			[[ "$output" == *"net kernels $isa: rnn lstm gru, L 1 to 3, with and without dropout: largest difference from the reference "* ]]
-			[[ "$output" == *"rnn threads $isa: 1, 2 and 16 threads give the same bytes"* ]]
-			[[ "$output" == *"net threads $isa: 1, 2 and 16 threads give the same bytes"* ]]
+			for line in "$@"; do
+				line=${line//@/$isa}
+				[[ "$output" == *"$line"* ]] || { echo "$run: no line '$line'"; return 1; }
+			done
 		done
 	done
 }
 
+@test "kernels: the model family's fast passes against the reference, every version and precision" {
+	in_every_version \
+		"net kernels @: rnn lstm gru, L 1 to 3, with and without dropout: largest difference from the reference " \
+		"rnn threads @: 1, 2 and 16 threads give the same bytes" \
+		"net threads @: 1, 2 and 16 threads give the same bytes"
+}
+
 @test "kernels: the sampler's output layer in panels, every version and precision" {
-	for run in kernels dkernels; do
-		ran "$run"
-		for isa in avx512 avx2 base; do
-			[[ "$output" == *"kernels $isa: not on this CPU"* ]] && continue
-			[[ "$output" == *"rnn_out $isa: panels against the sums in double, the same bytes on 1, 2 and 16 threads"* ]]
-		done
-	done
+	in_every_version \
+		"rnn_out @: panels against the sums in double, the same bytes on 1, 2 and 16 threads"
 }
 
 @test "kernels: dropout masks: p 0 gives ones, the kept fraction, known values" {
